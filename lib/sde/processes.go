@@ -148,7 +148,9 @@ type VP struct {
 func NewVP() *VP { return &VP{Beta0: 0.1, Beta1: 20, NumScales: 1000, EndTime: 1} }
 
 // Validate reports an invalid hyperparameter, naming it and the fix.
-func (s *VP) Validate() error { return validateBeta("vp", s.Beta0, s.Beta1, s.NumScales, s.EndTime, true) }
+func (s *VP) Validate() error {
+	return validateBeta("vp", s.Beta0, s.Beta1, s.NumScales, s.EndTime, true)
+}
 
 func (s *VP) lb() linearBeta { return linearBeta{s.Beta0, s.Beta1} }
 func (s *VP) Name() string   { return "vp" }
