@@ -1,0 +1,90 @@
+package toy
+
+import (
+	"math"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/support/exceptions"
+	"github.com/scoresde/scoresde/lib/sde"
+)
+
+// Perturb returns p_t, the marginal of x_t under the SDE when x_0 ~ m: each component
+// N(μ_k, Σ_k) becomes N(m(t)·μ_k, m(t)²·Σ_k + s(t)²·I).
+func (m *Mixture) Perturb(s sde.SDE, t float64) *Mixture {
+	st := s.Std(t)
+	return m.affine(s.MeanCoeff(t), st*st)
+}
+
+// Coefficients returns m(t) and s(t) of the SDE's kernel as graph nodes shaped like t.
+func Coefficients(s sde.SDE, t *Node) (mean, std *Node) {
+	return s.MarginalProb(OnesLike(t), t)
+}
+
+// graphParts evaluates, for x [B, d] and t [B] (or scalar), the per-component logits
+// log w_k + log N(x; m μ_k, m²Σ_k + s²I), shaped [B, K], and the precision-weighted residuals
+// (m²Σ_k + s²I)⁻¹(x − mμ_k), shaped [B, K, d].
+func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits, prec *Node) {
+	g := x.Graph()
+	dt := x.DType()
+	d, k := m.Dim(), m.K()
+	if x.Rank() != 2 || x.Shape().Dimensions[1] != d {
+		exceptions.Panicf("toy mixture of dimension %d: x must be [batch, %d], got %s", d, d, x.Shape())
+	}
+	b := x.Shape().Dimensions[0]
+	if t.IsScalar() {
+		t = BroadcastToDims(t, b)
+	}
+	c := func(v any) *Node { return ConvertDType(Const(g, v), dt) }
+	mu := c(m.means)   // [K, d]
+	u := c(m.eigvec)   // [K, d, e]
+	lam := c(m.eigval) // [K, e]
+	logw := make([]float64, k)
+	for i, w := range m.weights {
+		logw[i] = math.Log(w)
+	}
+	mt, st := Coefficients(s, t)                                  // [B]
+	mt3 := Reshape(mt, b, 1, 1)                                   // [B,1,1]
+	st3 := Reshape(st, b, 1, 1)                                   // [B,1,1]
+	y := Sub(Reshape(x, b, 1, d), Mul(mt3, Reshape(mu, 1, k, d))) // [B,K,d]
+	proj := Einsum("bkd,kde->bke", y, u)                          // [B,K,e]
+	variance := Add(Mul(Square(mt3), Reshape(lam, 1, k, d)), Square(st3))
+	white := Div(proj, variance)            // [B,K,e]
+	quad := ReduceSum(Mul(proj, white), -1) // [B,K]
+	logdet := ReduceSum(Log(variance), -1)  // [B,K]
+	logits = Add(Reshape(c(logw), 1, k),
+		MulScalar(AddScalar(Add(quad, logdet), float64(d)*math.Log(2*math.Pi)), -0.5))
+	prec = Einsum("bke,kde->bkd", white, u)
+	return logits, prec
+}
+
+// reduceLogSumExp is log Σ exp(x) over the last axis, stable against overflow.
+func reduceLogSumExp(x *Node) *Node {
+	mx := StopGradient(ReduceAndKeep(x, ReduceMax, -1))
+	return Add(Reshape(mx, mx.Shape().Dimensions[:mx.Rank()-1]...), Log(ReduceSum(Exp(Sub(x, mx)), -1)))
+}
+
+// LogProbFn returns the graph function (x [B, d], t [B]) ↦ log p_t(x) [B] in nats.
+func (m *Mixture) LogProbFn(s sde.SDE) func(x, t *Node) *Node {
+	return func(x, t *Node) *Node {
+		logits, _ := m.graphParts(s, x, t)
+		return reduceLogSumExp(logits)
+	}
+}
+
+// PosteriorFn returns the graph function (x [B, d], t [B]) ↦ p_t(k | x) [B, K].
+func (m *Mixture) PosteriorFn(s sde.SDE) func(x, t *Node) *Node {
+	return func(x, t *Node) *Node {
+		logits, _ := m.graphParts(s, x, t)
+		return Softmax(logits, -1)
+	}
+}
+
+// ScoreFn returns the exact score ∇x log p_t(x) of the perturbed mixture as a graph function
+// (x [B, d], t [B] or scalar) ↦ [B, d]: −Σ_k p_t(k | x)·(m²Σ_k + s²I)⁻¹(x − mμ_k).
+func (m *Mixture) ScoreFn(s sde.SDE) sde.ScoreFn {
+	return func(x, t *Node) *Node {
+		logits, prec := m.graphParts(s, x, t)
+		post := Softmax(logits, -1) // [B,K]
+		return Neg(ReduceSum(Mul(ExpandAxes(post, -1), prec), 1))
+	}
+}
