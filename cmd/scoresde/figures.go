@@ -1,0 +1,60 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/scoresde/scoresde/lib/backend"
+	"github.com/scoresde/scoresde/lib/figures"
+)
+
+func init() {
+	register(command{
+		name:    "figures",
+		summary: "Reproduce the toy versions of the paper's figures (exact mixture scores) as PNG and SVG.",
+		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
+			out := fs.String("out", "figures", "output directory (created if missing)")
+			only := fs.String("only", "", "comma-separated figure names to write (default all); see --list")
+			list := fs.Bool("list", false, "list the figures and exit")
+			return func(args []string, stdout, stderr io.Writer) error {
+				if len(args) > 0 {
+					return usagef("unexpected arguments %q", args)
+				}
+				if *list {
+					for _, f := range figures.Set() {
+						fmt.Fprintf(stdout, "%-26s %s\n", f.Name, f.Caption)
+					}
+					return nil
+				}
+				if strings.TrimSpace(*out) == "" {
+					return usagef("--out is empty: give an output directory")
+				}
+				var names []string
+				if *only != "" {
+					for _, n := range strings.Split(*only, ",") {
+						names = append(names, strings.TrimSpace(n))
+					}
+				}
+				if err := os.MkdirAll(*out, 0o755); err != nil {
+					return fmt.Errorf("creating the output directory: %w", err)
+				}
+				b, err := backend.New()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stderr, backend.Describe())
+				start := time.Now()
+				files, err := figures.Write(b, *out, names, stdout)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "wrote %d files to %s in %.1fs\n", len(files), *out, time.Since(start).Seconds())
+				return nil
+			}
+		},
+	})
+}
