@@ -144,7 +144,7 @@ func Figure5(b compute.Backend, s sde.SDE, ns []int) (*plot.Plot, error) {
 	cont := ContinuousCurve(s)
 	curves = append(curves, cont)
 	for _, n := range ns {
-		d, err := withSteps(s, n)
+		d, err := sde.WithN(s, n)
 		if err != nil {
 			return nil, err
 		}
@@ -168,25 +168,6 @@ func ContinuousCurve(s sde.SDE) plots.Curve {
 		c.Y = append(c.Y, s.Std(t))
 	}
 	return c
-}
-
-// withSteps returns a copy of s with N = n.
-func withSteps(s sde.SDE, n int) (sde.SDE, error) {
-	switch s := s.(type) {
-	case *sde.VE:
-		c := *s
-		c.NumScales = n
-		return &c, c.Validate()
-	case *sde.VP:
-		c := *s
-		c.NumScales = n
-		return &c, c.Validate()
-	case *sde.SubVP:
-		c := *s
-		c.NumScales = n
-		return &c, c.Validate()
-	}
-	return nil, fmt.Errorf("unknown SDE type %T", s)
 }
 
 // ForwardTrajectories draws n forward paths of a 2-D mixture's samples, coloured by time.

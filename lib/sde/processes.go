@@ -92,12 +92,17 @@ func (s *VE) discreteSigmaNode(i *Node) *Node {
 	return Where(LessThan(i, ZerosLike(i)), ZerosLike(sig), sig)
 }
 
+// SMLDSigmas returns σ_i and σ_{i−1} (0 for i = 0) of the SMLD ladder at index i = ⌊t(N−1)/T⌋,
+// shaped like t. Ancestral sampling and the Langevin corrector use them.
+func (s *VE) SMLDSigmas(t *Node) (sigma, prev *Node) {
+	i := stepIndex(t, s.NumScales, s.EndTime)
+	return s.discreteSigmaNode(i), s.discreteSigmaNode(AddScalar(i, -1))
+}
+
 // Discretize is the SMLD chain: f = 0 and G = √(σ_i² − σ_{i−1}²) with i = ⌊t(N−1)/T⌋, σ_{−1} = 0.
 func (s *VE) Discretize(x, t *Node) (f, G *Node) {
 	checkSteps("ve", s.NumScales, s.EndTime)
-	i := stepIndex(t, s.NumScales, s.EndTime)
-	sig := s.discreteSigmaNode(i)
-	prev := s.discreteSigmaNode(AddScalar(i, -1))
+	sig, prev := s.SMLDSigmas(t)
 	return ZerosLike(x), Sqrt(Sub(Square(sig), Square(prev)))
 }
 
@@ -189,17 +194,22 @@ func (s *VP) DiscreteBeta(i int) float64 {
 	return s.Beta0/n + float64(i)/(n-1)*(s.Beta1-s.Beta0)/n
 }
 
+// DDPMBeta returns β_i of the DDPM chain at index i = ⌊t(N−1)/T⌋, shaped like t.
+func (s *VP) DDPMBeta(t *Node) *Node { return ddpmBeta(t, s.Beta0, s.Beta1, s.NumScales, s.EndTime) }
+
+func ddpmBeta(t *Node, b0, b1 float64, steps int, tEnd float64) *Node {
+	n := float64(steps)
+	i := stepIndex(t, steps, tEnd)
+	if steps == 1 {
+		return AddScalar(ZerosLike(i), b0/n)
+	}
+	return AddScalar(MulScalar(i, (b1-b0)/(n*(n-1))), b0/n)
+}
+
 // Discretize is the DDPM chain: f = (√(1−β_i) − 1)·x and G = √β_i with i = ⌊t(N−1)/T⌋.
 func (s *VP) Discretize(x, t *Node) (f, G *Node) {
 	checkSteps("vp", s.NumScales, s.EndTime)
-	n := float64(s.NumScales)
-	i := stepIndex(t, s.NumScales, s.EndTime)
-	var beta *Node
-	if s.NumScales == 1 {
-		beta = AddScalar(ZerosLike(i), s.Beta0/n)
-	} else {
-		beta = AddScalar(MulScalar(i, (s.Beta1-s.Beta0)/(n*(n-1))), s.Beta0/n)
-	}
+	beta := s.DDPMBeta(t)
 	coeff := AddScalar(Sqrt(OneMinus(beta)), -1)
 	return Mul(PerSample(coeff, x), x), Sqrt(beta)
 }
@@ -256,6 +266,13 @@ func (s *SubVP) PriorSample(rng *Node, shape shapes.Shape) (newRng, x *Node) {
 	return RandomNormal(rng, shape)
 }
 func (s *SubVP) PriorLogP(z *Node) *Node { return gaussianPriorLogP(z, 1) }
+
+// DDPMBeta returns β_i = linspace(β0/N, β1/N, N)[⌊t(N−1)/T⌋] for sub-VP's linear schedule, shaped
+// like t. Sub-VP has no discrete chain of its own; this is the VP chain's β_i with the same β0, β1
+// and N, and it defines the corrector's α_i = 1 − β_i for sub-VP (the references have none and fail).
+func (s *SubVP) DDPMBeta(t *Node) *Node {
+	return ddpmBeta(t, s.Beta0, s.Beta1, s.NumScales, s.EndTime)
+}
 
 // Discretize is Euler–Maruyama with dt = T/N: f = drift·dt and G = g(t)·√dt (sub-VP has no
 // discrete chain of its own).

@@ -144,3 +144,22 @@ func checkSteps(name string, n int, tEnd float64) {
 		panic(fmt.Sprintf("%s SDE: EndTime=%g, want > 0", name, tEnd))
 	}
 }
+
+// WithN returns a copy of s with N discretization steps (validated).
+func WithN(s SDE, n int) (SDE, error) {
+	switch s := s.(type) {
+	case *VE:
+		c := *s
+		c.NumScales = n
+		return &c, c.Validate()
+	case *VP:
+		c := *s
+		c.NumScales = n
+		return &c, c.Validate()
+	case *SubVP:
+		c := *s
+		c.NumScales = n
+		return &c, c.Validate()
+	}
+	return nil, fmt.Errorf("WithN: unknown SDE type %T", s)
+}
