@@ -1,0 +1,329 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"weak"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Default figure sizes, in vg units (points). DefaultWidth × DefaultHeight
+// suits a single 2-D panel with a colour bar; WideWidth × WideHeight suits
+// [Figure1] and line plots over time.
+const (
+	DefaultWidth  = 12 * vg.Centimeter
+	DefaultHeight = 10 * vg.Centimeter
+	WideWidth     = 16 * vg.Centimeter
+	WideHeight    = 8 * vg.Centimeter
+)
+
+// DPI is the resolution, in pixels per inch, of the PNG files written by
+// [Save] and displayed by [Show]: a figure of width w (in vg units, points)
+// becomes round(w/72*DPI) pixels wide.
+const DPI = 150
+
+// Bounds is a rectangle of the plane in data units: x in [XMin, XMax] and
+// y in [YMin, YMax].
+type Bounds struct{ XMin, XMax, YMin, YMax float64 }
+
+// Square returns the bounds [lo, hi] × [lo, hi].
+func Square(lo, hi float64) Bounds { return Bounds{lo, hi, lo, hi} }
+
+// BoundsOf returns the smallest bounds holding every finite point of points
+// ([N][2]), enlarged on each side by margin times the extent along that axis.
+// It returns [-1, 1]² when there is no finite point.
+func BoundsOf(points [][]float64, margin float64) Bounds {
+	b := Bounds{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)}
+	for _, p := range points {
+		if len(p) < 2 || !finite(p[0]) || !finite(p[1]) {
+			continue
+		}
+		b.XMin, b.XMax = min(b.XMin, p[0]), max(b.XMax, p[0])
+		b.YMin, b.YMax = min(b.YMin, p[1]), max(b.YMax, p[1])
+	}
+	if b.XMin > b.XMax {
+		return Square(-1, 1)
+	}
+	grow := func(lo, hi float64) (float64, float64) {
+		d := (hi - lo) * margin
+		if hi == lo {
+			d = math.Max(1, math.Abs(lo)) * math.Max(margin, 0.05)
+		}
+		return lo - d, hi + d
+	}
+	b.XMin, b.XMax = grow(b.XMin, b.XMax)
+	b.YMin, b.YMax = grow(b.YMin, b.YMax)
+	return b
+}
+
+// check panics unless b is a non-empty finite rectangle.
+func (b Bounds) check(fn string) {
+	if !(b.XMin < b.XMax && b.YMin < b.YMax) || !finite(b.XMin) || !finite(b.XMax) || !finite(b.YMin) || !finite(b.YMax) {
+		panic(fmt.Sprintf("plots: %s: empty or non-finite bounds %+v", fn, b))
+	}
+}
+
+// apply sets the axis ranges of p to b.
+func (b Bounds) apply(p *plot.Plot) {
+	p.X.Min, p.X.Max = b.XMin, b.XMax
+	p.Y.Min, p.Y.Max = b.YMin, b.YMax
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Option adjusts a builder. Each builder documents the options it reads and
+// ignores the others.
+type Option func(*config)
+
+type config struct {
+	color         color.Color
+	name          string
+	radius        vg.Length
+	colorBarLabel string
+	levels        int
+	columnNorm    bool
+}
+
+func newConfig(opts []Option) *config {
+	cfg := &config{levels: -1, columnNorm: true}
+	for _, o := range opts {
+		o(cfg)
+	}
+	return cfg
+}
+
+// WithColor sets the colour of scatter points ([Scatter]).
+func WithColor(c color.Color) Option { return func(cfg *config) { cfg.color = c } }
+
+// WithName sets the legend name of a point cloud ([Scatter]).
+func WithName(name string) Option { return func(cfg *config) { cfg.name = name } }
+
+// WithRadius sets the radius of scatter points, in vg units ([Scatter]).
+func WithRadius(r vg.Length) Option { return func(cfg *config) { cfg.radius = r } }
+
+// WithColorBarLabel sets the label of the colour bar ([VectorField],
+// [LogDensity], [Trajectories], [Figure1]).
+func WithColorBarLabel(label string) Option {
+	return func(cfg *config) { cfg.colorBarLabel = label }
+}
+
+// WithLevels sets the number of contour lines of [LogDensity] (0 draws none).
+func WithLevels(k int) Option { return func(cfg *config) { cfg.levels = k } }
+
+// WithColumnNormalization chooses whether [Figure1] divides each time column
+// of the density by its maximum (the default, true), so the shape of p_t
+// stays visible while it spreads out, or shows p_t(x) as is (false).
+func WithColumnNormalization(on bool) Option {
+	return func(cfg *config) { cfg.columnNorm = on }
+}
+
+// Fonts: Liberation Sans at sizes legible on a 12 cm wide figure.
+var (
+	sans          = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	titleFont     = font.From(sans, 12)
+	labelFont     = font.From(sans, 10)
+	tickFont      = font.From(sans, 8.5)
+	legendFont    = font.From(sans, 9)
+	gridTitleFont = font.From(sans, 13)
+	frameColor    = color.Gray{Y: 0x40}
+	gridLineColor = color.Gray{Y: 0xe4}
+)
+
+// newPlot returns a plot with the package's fonts and a legend at the
+// top-left corner of the data area.
+func newPlot() *plot.Plot {
+	p := plot.New()
+	p.Title.TextStyle.Font = titleFont
+	p.Title.Padding = vg.Points(6)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = labelFont
+		a.Tick.Label.Font = tickFont
+		a.Tick.Length = vg.Points(4)
+		a.Tick.Marker = niceTicks{}
+		a.LineStyle.Color = frameColor
+		a.Tick.LineStyle.Color = frameColor
+		a.LineStyle.Width = vg.Points(0.6)
+		a.Tick.LineStyle.Width = vg.Points(0.6)
+	}
+	p.Legend.TextStyle.Font = legendFont
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(6)
+	p.Legend.YOffs = -vg.Points(4)
+	p.Legend.ThumbnailWidth = vg.Points(14)
+	p.Legend.Padding = vg.Points(2)
+	return p
+}
+
+// newPlane returns a plot of the plane over b: tight axes labelled x and y,
+// a frame around the data area and equal aspect ratio.
+func newPlane(b Bounds) *plot.Plot {
+	p := newPlot()
+	b.apply(p)
+	p.X.Label.Text, p.Y.Label.Text = "x", "y"
+	tight(p)
+	SetEqualAspect(p, true)
+	return p
+}
+
+// tight makes the axes touch the data area and leaves their lines to the
+// frame plotter.
+func tight(p *plot.Plot) {
+	p.X.Padding, p.Y.Padding = 0, 0
+	p.X.LineStyle.Width, p.Y.LineStyle.Width = 0, 0
+}
+
+// frame draws the outline of the data area, above everything added before it.
+type frame struct{}
+
+func (frame) Plot(c draw.Canvas, _ *plot.Plot) {
+	c.SetLineStyle(draw.LineStyle{Color: frameColor, Width: vg.Points(0.6)})
+	c.Stroke(c.Rectangle.Path())
+}
+
+// quiet hides the GlyphBoxes and DataRange of a plotter (heat maps and
+// contours ask for padding around every cell, which would detach the map
+// from the axes).
+type quiet struct{ plot.Plotter }
+
+// equalAspect records the plots drawn with equal aspect ratio. Keys are weak
+// pointers, removed once their plot is garbage collected.
+var equalAspect sync.Map // weak.Pointer[plot.Plot] → struct{}
+
+// SetEqualAspect chooses whether p is drawn with equal aspect ratio (one data
+// unit has the same length along x and y) by [Save], [Show] and [Grid]: the
+// data area is shrunk, horizontally or vertically, and centred. The 2-D
+// builders turn it on; p.Save and other gonum renderers ignore it.
+func SetEqualAspect(p *plot.Plot, on bool) {
+	k := weak.Make(p)
+	if !on {
+		equalAspect.Delete(k)
+		return
+	}
+	if _, loaded := equalAspect.LoadOrStore(k, struct{}{}); !loaded {
+		runtime.AddCleanup(p, func(k weak.Pointer[plot.Plot]) { equalAspect.Delete(k) }, k)
+	}
+}
+
+// EqualAspect reports whether p is drawn with equal aspect ratio
+// (see [SetEqualAspect]).
+func EqualAspect(p *plot.Plot) bool {
+	_, ok := equalAspect.Load(weak.Make(p))
+	return ok
+}
+
+// Viridis returns the colour at t ∈ [0, 1] of a viridis-like perceptually
+// uniform palette (dark purple at 0, green at 0.6, yellow at 1); t is clamped.
+func Viridis(t float64) color.Color { return viridis.at(t) }
+
+// Categorical returns the i-th colour (i ≥ 0, cycling after 10) of a palette
+// of distinct colours for curves and point clouds.
+func Categorical(i int) color.Color {
+	return categorical[((i%len(categorical))+len(categorical))%len(categorical)]
+}
+
+var categorical = []color.Color{
+	rgb(0x1f77b4), rgb(0xff7f0e), rgb(0x2ca02c), rgb(0xd62728), rgb(0x9467bd),
+	rgb(0x8c564b), rgb(0xe377c2), rgb(0x7f7f7f), rgb(0xbcbd22), rgb(0x17becf),
+}
+
+func rgb(hex uint32) color.RGBA {
+	return color.RGBA{R: uint8(hex >> 16), G: uint8(hex >> 8), B: uint8(hex), A: 0xff}
+}
+
+// withAlpha returns c with opacity a ∈ [0, 1].
+func withAlpha(c color.Color, a float64) color.NRGBA {
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	n.A = uint8(math.Round(float64(n.A) * a))
+	return n
+}
+
+// ramp is a palette given by evenly spaced control colours, interpolated
+// linearly in RGB.
+type ramp []color.RGBA
+
+var (
+	// viridis samples matplotlib's viridis at t = 0, 0.1, …, 1.
+	viridis = ramp{
+		rgb(0x440154), rgb(0x482475), rgb(0x414487), rgb(0x355f8d), rgb(0x2a788e),
+		rgb(0x21918c), rgb(0x22a884), rgb(0x44bf70), rgb(0x7ad151), rgb(0xbddf26),
+		rgb(0xfde725),
+	}
+	// mist goes from white to a soft blue-grey, a light background for
+	// trajectories drawn in saturated colours.
+	mist = ramp{rgb(0xffffff), rgb(0xe6eaf1), rgb(0xc5cedd), rgb(0xa3b1c8), rgb(0x8395b2)}
+)
+
+func (r ramp) at(t float64) color.Color {
+	if math.IsNaN(t) {
+		return color.Transparent
+	}
+	t = math.Min(1, math.Max(0, t)) * float64(len(r)-1)
+	i := min(int(t), len(r)-2)
+	f := t - float64(i)
+	a, b := r[i], r[i+1]
+	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x)*(1-f) + float64(y)*f)) }
+	return color.RGBA{R: mix(a.R, b.R), G: mix(a.G, b.G), B: mix(a.B, b.B), A: 0xff}
+}
+
+// Colors returns 256 samples of r; it implements palette.Palette.
+func (r ramp) Colors() []color.Color {
+	cs := make([]color.Color, 256)
+	for i := range cs {
+		cs[i] = r.at(float64(i) / 255)
+	}
+	return cs
+}
+
+// niceTicks places about six labelled ticks at multiples of 1, 2 or 5 times
+// a power of ten, with a minor tick halfway between labelled ones.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo < hi) || !finite(hi-lo) {
+		return (plot.DefaultTicks{}).Ticks(lo, hi)
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw*0.75 {
+			step = m * mag
+			break
+		}
+	}
+	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	format := func(v float64) string {
+		if a := math.Abs(v); a >= 1e6 || (a > 0 && step < 1e-4) {
+			return strconv.FormatFloat(v, 'g', 3, 64)
+		}
+		s := strconv.FormatFloat(v, 'f', decimals, 64)
+		if strings.Trim(s, "-0.") == "" {
+			s = "0"
+		}
+		return s
+	}
+	var ts []plot.Tick
+	half := step / 2
+	for k := math.Ceil(lo/half - 1e-9); ; k++ {
+		v := k * half
+		if v > hi+1e-9*half {
+			break
+		}
+		t := plot.Tick{Value: v}
+		if int64(k)%2 == 0 {
+			t.Label = format(v)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
