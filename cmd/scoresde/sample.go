@@ -1,0 +1,170 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/scoresde/scoresde/lib/backend"
+	"github.com/scoresde/scoresde/lib/npy"
+	"github.com/scoresde/scoresde/lib/progress"
+	"github.com/scoresde/scoresde/lib/sampling"
+	"github.com/scoresde/scoresde/lib/sde"
+	"github.com/scoresde/scoresde/plots"
+	"github.com/scoresde/scoresde/toy"
+)
+
+// samplerNames lists the values of --sampler.
+var samplerNames = []string{"pc", "ode", "langevin", "ald"}
+
+func init() {
+	register(command{
+		name: "sample",
+		summary: "Draw samples by the reverse SDE (PC), the probability-flow ODE, Langevin or annealed Langevin\n" +
+			"dynamics, with the exact score of a toy mixture; write them as an (n, d) .npy array.",
+		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
+			data := fs.String("data", "ncsn", "toy mixture: a preset ("+strings.Join(toy.MixtureNames(), ", ")+") or a JSON spec file")
+			buildSDE := sdeFlags(fs)
+			score := fs.String("score", "exact", "score model: exact (the mixture's exact score)")
+			samplerName := fs.String("sampler", "pc", "sampler: "+strings.Join(samplerNames, ", "))
+			pred := fs.String("predictor", "reverse_diffusion", "PC predictor: "+strings.Join(sampling.PredictorNames, ", "))
+			corr := fs.String("corrector", "langevin", "PC corrector: "+strings.Join(sampling.CorrectorNames, ", "))
+			snr := fs.Float64("snr", 0.16, "corrector signal-to-noise ratio r")
+			steps := fs.Int("steps", 0, "PC/ODE fixed-step: number of time steps N (0: the SDE's --num-scales); langevin: iterations (0: 1000)")
+			cSteps := fs.Int("corrector-steps", 1, "PC: corrector iterations M per time step; ald: steps per noise level (0: 100)")
+			predFirst := fs.Bool("predictor-first", false, "PC: run the predictor before the corrector (the paper's Algorithm 1; the references run the corrector first)")
+			pflow := fs.Bool("probability-flow", false, "PC: the predictor discretizes the probability-flow ODE")
+			sqrtD := fs.Bool("sqrt-d", false, "Langevin corrector: use √d instead of the sampled noise norm")
+			method := fs.String("method", "rk45", "ODE solver: "+strings.Join(sampling.ODEMethods, ", "))
+			rtol := fs.Float64("rtol", 1e-5, "ODE rk45 relative tolerance")
+			atol := fs.Float64("atol", 1e-5, "ODE rk45 absolute tolerance")
+			eps := fs.Float64("eps", 0, "last time of the reverse integration (0: 1e-5 for VE, 1e-3 for VP/sub-VP)")
+			denoise := fs.Bool("denoise", true, "PC/ODE: return the noise-free mean of the last step")
+			stepSize := fs.Float64("step-size", 0.1, "langevin: step ε; ald: ε of α_i = ε(σ_i/σ_L)²")
+			n := fs.Int("n", 1000, "number of samples")
+			seed := fs.Int64("seed", 0, "random seed (same seed, same samples)")
+			out := fs.String("out", "samples.npy", "output .npy file, shaped (n, d)")
+			traj := fs.String("trajectory", "", "also write the trajectory as a (snapshots, n, d) .npy file")
+			every := fs.Int("record-every", 10, "with --trajectory: record every k steps")
+			plotPath := fs.String("plot", "", "also draw the samples (2-D data) to this PNG (and SVG)")
+			quiet := fs.Bool("quiet", false, "no progress bar")
+			return func(args []string, stdout, stderr io.Writer) error {
+				if len(args) > 0 {
+					return usagef("unexpected arguments %q", args)
+				}
+				m, err := toy.LoadMixture(*data)
+				if err != nil {
+					return usageError{"--data: " + err.Error()}
+				}
+				s, err := buildSDE()
+				if err != nil {
+					return err
+				}
+				if *score != "exact" {
+					return usagef("--score %q: only the exact mixture score is available: use --score exact", *score)
+				}
+				if *n < 1 {
+					return usagef("--n=%d, want ≥ 1", *n)
+				}
+				if *steps < 0 {
+					return usagef("--steps=%d, want ≥ 1 (0 uses the default)", *steps)
+				}
+				if math.IsNaN(*snr) || *snr < 0 {
+					return usagef("--snr=%g, want ≥ 0", *snr)
+				}
+				if *cSteps < 0 {
+					return usagef("--corrector-steps=%d, want ≥ 0", *cSteps)
+				}
+				if *out == "" {
+					return usagef("--out is empty: give a .npy path")
+				}
+				b, err := backend.New()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stderr, backend.Describe())
+				run := sampling.Run{Seed: *seed}
+				if *traj != "" {
+					run.RecordEvery = *every
+				}
+				var bar *progress.Bar
+				if !*quiet {
+					bar = progress.New(*samplerName, 0, stderr)
+					run.Progress = bar.Func()
+				}
+				shape := []int{*n, m.Dim()}
+				sc := m.ScoreFn(s)
+				var res *sampling.Result
+				switch strings.ToLower(*samplerName) {
+				case "pc":
+					o := sampling.DefaultPC()
+					o.Predictor, o.Corrector, o.SNR, o.Steps = *pred, *corr, *snr, *cSteps
+					o.N, o.Eps, o.Denoise, o.PredictorFirst, o.ProbabilityFlow, o.SqrtDNoiseNorm = *steps, *eps, *denoise, *predFirst, *pflow, *sqrtD
+					res, err = sampling.PC(b, s, sc, shape, o, run)
+				case "ode":
+					o := sampling.DefaultODE()
+					o.Method, o.RTol, o.ATol, o.N, o.Eps, o.Denoise = *method, *rtol, *atol, *steps, *eps, *denoise
+					res, err = sampling.ODE(b, s, sc, shape, o, run)
+				case "langevin":
+					o := sampling.DefaultLangevin()
+					o.StepSize = *stepSize
+					if *steps > 0 {
+						o.Steps = *steps
+					}
+					res, err = sampling.Langevin(b, sc, shape, o, run)
+				case "ald":
+					ve, ok := s.(*sde.VE)
+					if !ok {
+						return usagef("--sampler ald needs --sde ve (its noise levels are VE noise scales)")
+					}
+					o := sampling.DefaultAnnealed()
+					o.Epsilon = *stepSize
+					if *cSteps > 1 {
+						o.StepsPerLevel = *cSteps
+					}
+					res, err = sampling.AnnealedLangevin(b, ve, sc, shape, o, run)
+				default:
+					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames, ", "))
+				}
+				bar.Finish()
+				if err != nil {
+					return err
+				}
+				pts := res.Points()
+				if err := npy.WritePoints(*out, pts); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "wrote %d samples of %s (d=%d) to %s\n", len(pts), m.Name(), m.Dim(), *out)
+				fmt.Fprintf(stdout, "NFE %d (reference count %d), wall time %s\n", res.NFE, res.ReferenceNFE, res.Elapsed.Round(time.Millisecond))
+				if *traj != "" {
+					var flat []float64
+					for _, snap := range res.Trajectory {
+						for _, p := range snap {
+							flat = append(flat, p...)
+						}
+					}
+					if err := npy.Write(*traj, flat, len(res.Trajectory), len(pts), m.Dim()); err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "wrote %d snapshots to %s\n", len(res.Trajectory), *traj)
+				}
+				if *plotPath != "" {
+					if m.Dim() != 2 {
+						return fmt.Errorf("--plot draws 2-D samples; %s has d=%d", m.Name(), m.Dim())
+					}
+					p := plots.Scatter(pts, plots.BoundsOf(append(m.Sample(toy.NewRand(1), 500), pts...), 0.05))
+					p.Title.Text = fmt.Sprintf("%s: %s samples (%s SDE, NFE %d)", m.Name(), *samplerName, s.Name(), res.NFE)
+					files, err := plots.Save(p, *plotPath, 0, 0)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "wrote %s\n", strings.Join(files, " "))
+				}
+				return nil
+			}
+		},
+	})
+}
