@@ -47,7 +47,8 @@ func ScoreFieldGrid(m *toy.Mixture, s sde.SDE, times []float64, b plots.Bounds, 
 	return g, nil
 }
 
-// DensityGrid draws log p_t of a 2-D mixture at each of the times, side by side.
+// DensityGrid draws log p_t of a 2-D mixture at each of the times, side by side, floored 20 nats
+// below its peak so the colours show the modes.
 func DensityGrid(m *toy.Mixture, s sde.SDE, times []float64, b plots.Bounds) (*plots.Grid, error) {
 	if m.Dim() != 2 {
 		return nil, fmt.Errorf("density: mixture %s has dimension %d, want 2", m.Name(), m.Dim())
@@ -58,11 +59,21 @@ func DensityGrid(m *toy.Mixture, s sde.SDE, times []float64, b plots.Bounds) (*p
 		if t > 0 {
 			p = m.Perturb(s, t)
 		}
-		pl := plots.LogDensity(func(x, y float64) float64 { return p.LogProb([]float64{x, y}) }, b, 120)
-		pl.Title.Text = fmt.Sprintf("t = %.3g", t)
+		pl := plots.LogDensity(clippedLogProb(p, 20), b, 120)
+		pl.Title.Text = fmt.Sprintf("t = %.3g, s(t) = %.3g", t, s.Std(t))
 		g.Panels = append(g.Panels, pl)
 	}
 	return g, nil
+}
+
+// clippedLogProb returns log p of a 2-D mixture floored at (its largest value at a mean) − span,
+// so that a heat map's colours show the modes rather than the far tails.
+func clippedLogProb(m *toy.Mixture, span float64) func(x, y float64) float64 {
+	peak := math.Inf(-1)
+	for _, mu := range m.Means() {
+		peak = math.Max(peak, m.LogProb(mu))
+	}
+	return func(x, y float64) float64 { return math.Max(m.LogProb([]float64{x, y}), peak-span) }
 }
 
 // DensityWithSamples draws log p of a 2-D mixture with n samples on top.
@@ -70,7 +81,7 @@ func DensityWithSamples(m *toy.Mixture, b plots.Bounds, n int, seed uint64) (*pl
 	if m.Dim() != 2 {
 		return nil, fmt.Errorf("density: mixture %s has dimension %d, want 2", m.Name(), m.Dim())
 	}
-	p := plots.LogDensity(func(x, y float64) float64 { return m.LogProb([]float64{x, y}) }, b, 150)
+	p := plots.LogDensity(clippedLogProb(m, 30), b, 150)
 	p.Title.Text = fmt.Sprintf("%s: log-density and %d samples", m.Name(), n)
 	if err := plots.AddScatter(p, m.Sample(toy.NewRand(seed), n), "samples", plots.Categorical(1)); err != nil {
 		return nil, err
