@@ -103,6 +103,23 @@ func NewMixture(weights []float64, means [][]float64, covs [][][]float64) (*Mixt
 			}
 			cc[r] = append([]float64(nil), c[r]...)
 		}
+		if isDiagonal(cc) {
+			// Axis-aligned: U = I and λ = the diagonal, so scores need no rotation.
+			vals := make([]float64, d)
+			u := make([][]float64, d)
+			for r := range d {
+				vals[r] = cc[r][r]
+				if !(vals[r] > 1e-12) {
+					return nil, fmt.Errorf("covs[%d] is not positive definite (variance %g on the diagonal): use positive variances", i, vals[r])
+				}
+				u[r] = make([]float64, d)
+				u[r][r] = 1
+			}
+			m.covs = append(m.covs, cc)
+			m.eigval = append(m.eigval, vals)
+			m.eigvec = append(m.eigvec, u)
+			continue
+		}
 		var eig mat.EigenSym
 		if !eig.Factorize(sym, true) {
 			return nil, fmt.Errorf("covs[%d]: eigen decomposition failed: check the matrix", i)
@@ -340,4 +357,26 @@ func (m *Mixture) Score(x []float64) []float64 {
 		}
 	}
 	return out
+}
+
+// isDiagonal reports whether a square matrix has zeros off the diagonal.
+func isDiagonal(c [][]float64) bool {
+	for i := range c {
+		for j := range c[i] {
+			if i != j && c[i][j] != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// axisAligned reports whether every component has a diagonal covariance (U_k = I).
+func (m *Mixture) axisAligned() bool {
+	for _, c := range m.covs {
+		if !isDiagonal(c) {
+			return false
+		}
+	}
+	return true
 }

@@ -46,14 +46,30 @@ func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits, prec *Node) {
 	mt3 := Reshape(mt, b, 1, 1)                                   // [B,1,1]
 	st3 := Reshape(st, b, 1, 1)                                   // [B,1,1]
 	y := Sub(Reshape(x, b, 1, d), Mul(mt3, Reshape(mu, 1, k, d))) // [B,K,d]
-	proj := Einsum("bkd,kde->bke", y, u)                          // [B,K,e]
+	aligned := m.axisAligned()
+	var proj *Node // [B,K,e]: y in each component's eigenbasis
+	switch {
+	case aligned:
+		proj = y
+	case d <= 8: // small d: a broadcast product beats a batched matmul with transposes
+		proj = ReduceSum(Mul(Reshape(y, b, k, d, 1), Reshape(u, 1, k, d, d)), 2)
+	default:
+		proj = Einsum("bkd,kde->bke", y, u)
+	}
 	variance := Add(Mul(Square(mt3), Reshape(lam, 1, k, d)), Square(st3))
 	white := Div(proj, variance)            // [B,K,e]
 	quad := ReduceSum(Mul(proj, white), -1) // [B,K]
 	logdet := ReduceSum(Log(variance), -1)  // [B,K]
 	logits = Add(Reshape(c(logw), 1, k),
 		MulScalar(AddScalar(Add(quad, logdet), float64(d)*math.Log(2*math.Pi)), -0.5))
-	prec = Einsum("bke,kde->bkd", white, u)
+	switch {
+	case aligned:
+		prec = white
+	case d <= 8:
+		prec = ReduceSum(Mul(Reshape(white, b, k, 1, d), Reshape(u, 1, k, d, d)), 3)
+	default:
+		prec = Einsum("bke,kde->bkd", white, u)
+	}
 	return logits, prec
 }
 

@@ -192,7 +192,7 @@ func rk45(b compute.Backend, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1
 	// step takes one Dormand–Prince step of size h from (x, t) with k1 = f(x, t) and returns the new
 	// x, k7 = f(x_new, t + h) (first-same-as-last) and the scaled error norm.
 	step, err := NewExec(b, func(x, t, h, k1 *Node) (*Node, *Node, *Node) {
-		h = ConvertDType(h, x.DType())
+		t, h = ConvertDType(t, x.DType()), ConvertDType(h, x.DType())
 		ks := []*Node{k1}
 		var xNew *Node
 		for i := 1; i < 7; i++ {
