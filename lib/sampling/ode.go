@@ -14,11 +14,12 @@ import (
 
 // ODEOptions configures the probability-flow ODE sampler. Start from DefaultODE.
 type ODEOptions struct {
-	// Method is "rk45" (adaptive Dormand–Prince, the references' scipy default), "euler", "heun" or "rk4".
+	// Method is "rk45" (adaptive Dormand–Prince, the references' scipy default), "euler", "heun",
+	// "rk4", or "dpm2"/"dpm3" (DPM-Solver of order 2 or 3, steps uniform in log-SNR).
 	Method string
 	// RTol and ATol are RK45's relative and absolute tolerances (default 1e-5 each).
 	RTol, ATol float64
-	// N is the number of steps of the fixed-step methods (0 uses the SDE's N).
+	// N is the number of steps of the fixed-step methods (0 uses the SDE's N, or 20 for DPM-Solver).
 	N int
 	// Eps is the end time of the integration from T down to Eps; 0 selects DefaultEps.
 	Eps float64
@@ -30,7 +31,7 @@ type ODEOptions struct {
 }
 
 // ODEMethods lists the solvers accepted by ODE.
-var ODEMethods = []string{"rk45", "euler", "heun", "rk4"}
+var ODEMethods = []string{"rk45", "euler", "heun", "rk4", "dpm2", "dpm3"}
 
 // DefaultODE returns RK45 with rtol = atol = 1e-5 and denoising on, as the references sample.
 func DefaultODE() ODEOptions {
@@ -40,7 +41,7 @@ func DefaultODE() ODEOptions {
 // Validate reports a bad option, naming it and the fix.
 func (o ODEOptions) Validate(s sde.SDE) error {
 	switch normalize(o.Method) {
-	case "rk45", "euler", "heun", "rk4":
+	case "rk45", "euler", "heun", "rk4", "dpm2", "dpm3":
 	default:
 		return fmt.Errorf("unknown ODE method %q: use one of %s", o.Method, strings.Join(ODEMethods, ", "))
 	}
@@ -63,12 +64,6 @@ func ODE(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o ODEOpti
 	if err := o.Validate(s); err != nil {
 		return nil, err
 	}
-	if o.N > 0 && o.N != s.N() {
-		var err error
-		if s, err = sde.WithN(s, o.N); err != nil {
-			return nil, err
-		}
-	}
 	eps := o.Eps
 	if eps == 0 {
 		eps = DefaultEps(s)
@@ -85,10 +80,21 @@ func ODE(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o ODEOpti
 	}
 	flow := s.Reverse(score, true)
 	res := &Result{}
-	if normalize(o.Method) == "rk45" {
+	switch method := normalize(o.Method); method {
+	case "rk45":
 		x, err = rk45(b, flow.Drift, x, s.T(), eps, o.RTol, o.ATol, res, run)
-	} else {
-		x, err = fixedStep(b, normalize(o.Method), flow.Drift, x, s.T(), eps, s.N(), res, run)
+	case "dpm2", "dpm3":
+		n := o.N
+		if n == 0 {
+			n = 20
+		}
+		x, err = dpmSolver(b, s, score, int(method[3]-'0'), x, s.T(), eps, n, res, run)
+	default:
+		n := o.N
+		if n == 0 {
+			n = s.N()
+		}
+		x, err = fixedStep(b, method, flow.Drift, x, s.T(), eps, n, res, run)
 	}
 	if err != nil {
 		return nil, err
