@@ -33,7 +33,7 @@ func init() {
 			pred := fs.String("predictor", "reverse_diffusion", "PC predictor: "+strings.Join(sampling.PredictorNames, ", "))
 			corr := fs.String("corrector", "langevin", "PC corrector: "+strings.Join(sampling.CorrectorNames, ", "))
 			snr := fs.Float64("snr", 0.16, "corrector signal-to-noise ratio r")
-			steps := fs.Int("steps", 0, "PC/ODE fixed-step: number of time steps N (0: the SDE's --num-scales); langevin: iterations (0: 1000)")
+			steps := fs.Int("steps", 1000, "PC and fixed-step ODE solvers: number of time steps N (DPM-Solver needs about 20); langevin: iterations")
 			cSteps := fs.Int("corrector-steps", 1, "PC: corrector iterations M per time step; ald: steps per noise level (0: 100)")
 			predFirst := fs.Bool("predictor-first", false, "PC: run the predictor before the corrector (the paper's Algorithm 1; the references run the corrector first)")
 			pflow := fs.Bool("probability-flow", false, "PC: the predictor discretizes the probability-flow ODE")
@@ -69,8 +69,8 @@ func init() {
 				if *n < 1 {
 					return usagef("--n=%d, want ≥ 1", *n)
 				}
-				if *steps < 0 {
-					return usagef("--steps=%d, want ≥ 1 (0 uses the default)", *steps)
+				if *steps < 1 {
+					return usagef("--steps=%d, want ≥ 1", *steps)
 				}
 				if math.IsNaN(*snr) || *snr < 0 {
 					return usagef("--snr=%g, want ≥ 0", *snr)
@@ -80,6 +80,15 @@ func init() {
 				}
 				if *out == "" {
 					return usagef("--out is empty: give a .npy path")
+				}
+				switch strings.ToLower(*samplerName) {
+				case "pc", "ode", "langevin":
+				case "ald":
+					if _, ok := s.(*sde.VE); !ok {
+						return usagef("--sampler ald needs --sde ve (its noise levels are VE noise scales)")
+					}
+				default:
+					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames, ", "))
 				}
 				b, err := backend.New()
 				if err != nil {
@@ -110,10 +119,7 @@ func init() {
 					res, err = sampling.ODE(b, s, sc, shape, o, run)
 				case "langevin":
 					o := sampling.DefaultLangevin()
-					o.StepSize = *stepSize
-					if *steps > 0 {
-						o.Steps = *steps
-					}
+					o.StepSize, o.Steps = *stepSize, *steps
 					res, err = sampling.Langevin(b, sc, shape, o, run)
 				case "ald":
 					ve, ok := s.(*sde.VE)
