@@ -20,10 +20,10 @@ func Coefficients(s sde.SDE, t *Node) (mean, std *Node) {
 	return s.MarginalProb(OnesLike(t), t)
 }
 
-// graphParts evaluates, for x [B, d] and t [B] (or scalar), the per-component logits
-// log w_k + log N(x; m μ_k, m²Σ_k + s²I), shaped [B, K], and the precision-weighted residuals
-// (m²Σ_k + s²I)⁻¹(x − mμ_k), shaped [B, K, d].
-func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits, prec *Node) {
+// graphParts evaluates, for x [B, d] and t [B] (or a scalar), the per-component logits
+// log w_k + log N(x; m μ_k, m²Σ_k + s²I), shaped [B, K], and returns with them a function that
+// turns posterior weights π [B, K] into the score −Σ_k π_k (m²Σ_k + s²I)⁻¹(x − mμ_k), [B, d].
+func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits *Node, score func(post *Node) *Node) {
 	g := x.Graph()
 	dt := x.DType()
 	d, k := m.Dim(), m.K()
@@ -31,20 +31,35 @@ func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits, prec *Node) {
 		exceptions.Panicf("toy mixture of dimension %d: x must be [batch, %d], got %s", d, d, x.Shape())
 	}
 	b := x.Shape().Dimensions[0]
-	if t.IsScalar() {
-		t = BroadcastToDims(t, b)
-	}
 	c := func(v any) *Node { return ConvertDType(Const(g, v), dt) }
 	mu := c(m.means)   // [K, d]
-	u := c(m.eigvec)   // [K, d, e]
 	lam := c(m.eigval) // [K, e]
 	logw := make([]float64, k)
 	for i, w := range m.weights {
 		logw[i] = math.Log(w)
 	}
-	mt, st := Coefficients(s, t)                                  // [B]
-	mt3 := Reshape(mt, b, 1, 1)                                   // [B,1,1]
-	st3 := Reshape(st, b, 1, 1)                                   // [B,1,1]
+	constant := float64(d) * math.Log(2*math.Pi)
+	mt, st := Coefficients(s, t)
+	if m.axisAligned() && t.IsScalar() {
+		// Diagonal covariances and one t for the batch (what samplers pass): with v = m²λ + s² [K, d],
+		// ‖x − mμ_k‖²_{v⁻¹} = x²·v_k⁻¹ − 2m x·(μ_k/v_k) + m²μ_k·(μ_k/v_k), so every term is a
+		// [B, d]×[d, K] product and no [B, K, d] tensor is formed.
+		v := Add(Mul(Square(mt), lam), Square(st)) // [K, d]
+		iv := Inverse(v)
+		muIv := Mul(mu, iv)
+		quad := Add(Sub(MatMul(Square(x), Transpose(iv, 0, 1)), MulScalar(Mul(mt, MatMul(x, Transpose(muIv, 0, 1))), 2)),
+			Reshape(Mul(Square(mt), ReduceSum(Mul(mu, muIv), -1)), 1, k)) // [B, K]
+		logdet := Reshape(ReduceSum(Log(v), -1), 1, k)
+		logits = Add(Reshape(c(logw), 1, k), MulScalar(AddScalar(Add(quad, logdet), constant), -0.5))
+		return logits, func(post *Node) *Node {
+			return Sub(Mul(mt, MatMul(post, muIv)), Mul(x, MatMul(post, iv)))
+		}
+	}
+	mt3, st3 := mt, st
+	if !t.IsScalar() {
+		mt3, st3 = Reshape(mt, b, 1, 1), Reshape(st, b, 1, 1) // [B,1,1]
+	}
+	u := c(m.eigvec)                                              // [K, d, e]
 	y := Sub(Reshape(x, b, 1, d), Mul(mt3, Reshape(mu, 1, k, d))) // [B,K,d]
 	aligned := m.axisAligned()
 	var proj *Node // [B,K,e]: y in each component's eigenbasis
@@ -59,9 +74,9 @@ func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits, prec *Node) {
 	variance := Add(Mul(Square(mt3), Reshape(lam, 1, k, d)), Square(st3))
 	white := Div(proj, variance)            // [B,K,e]
 	quad := ReduceSum(Mul(proj, white), -1) // [B,K]
-	logdet := ReduceSum(Log(variance), -1)  // [B,K]
-	logits = Add(Reshape(c(logw), 1, k),
-		MulScalar(AddScalar(Add(quad, logdet), float64(d)*math.Log(2*math.Pi)), -0.5))
+	logdet := ReduceSum(Log(variance), -1)  // [B,K], or [1,K] for a scalar t
+	logits = Add(Reshape(c(logw), 1, k), MulScalar(AddScalar(Add(quad, logdet), constant), -0.5))
+	var prec *Node // [B,K,d]: (m²Σ_k + s²I)⁻¹(x − mμ_k)
 	switch {
 	case aligned:
 		prec = white
@@ -70,7 +85,9 @@ func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits, prec *Node) {
 	default:
 		prec = Einsum("bke,kde->bkd", white, u)
 	}
-	return logits, prec
+	return logits, func(post *Node) *Node {
+		return Neg(ReduceSum(Mul(ExpandAxes(post, -1), prec), 1))
+	}
 }
 
 // reduceLogSumExp is log Σ exp(x) over the last axis, stable against overflow.
@@ -99,8 +116,7 @@ func (m *Mixture) PosteriorFn(s sde.SDE) func(x, t *Node) *Node {
 // (x [B, d], t [B] or scalar) ↦ [B, d]: −Σ_k p_t(k | x)·(m²Σ_k + s²I)⁻¹(x − mμ_k).
 func (m *Mixture) ScoreFn(s sde.SDE) sde.ScoreFn {
 	return func(x, t *Node) *Node {
-		logits, prec := m.graphParts(s, x, t)
-		post := Softmax(logits, -1) // [B,K]
-		return Neg(ReduceSum(Mul(ExpandAxes(post, -1), prec), 1))
+		logits, score := m.graphParts(s, x, t)
+		return score(Softmax(logits, -1))
 	}
 }

@@ -245,3 +245,48 @@ func mustPreset(t *testing.T, name string) *Mixture {
 	}
 	return m
 }
+
+// TestGraphScalarTime checks the scalar-t paths (one time for the batch, as samplers pass it)
+// against the host forms, for axis-aligned and rotated mixtures, in float64 and float32.
+func TestGraphScalarTime(t *testing.T) {
+	b := backend.MustNew()
+	for _, m := range []*Mixture{mustPreset(t, "8gaussians"), mustPreset(t, "ncsn"), twoD(t), fiveD(t)} {
+		xs := m.Sample(NewRand(4), 5)
+		xs[0][0] += 30 // a point far from the data
+		for _, s := range []sde.SDE{sde.NewVE(), sde.NewVP(), sde.NewSubVP()} {
+			for _, tt := range []float64{1e-5, 0.3, 1} {
+				outs := MustExecOnceN(b, func(x, t *Node) []*Node {
+					return []*Node{m.LogProbFn(s)(x, t), m.ScoreFn(s)(x, t)}
+				}, xs, tt)
+				logp := outs[0].Value().([]float64)
+				score := outs[1].Value().([][]float64)
+				p := m.Perturb(s, tt)
+				for i, x := range xs {
+					if got, want := logp[i], p.LogProb(x); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+						t.Errorf("%s %s t=%g: log p %.12g, host %.12g", m.Name(), s.Name(), tt, got, want)
+					}
+					for j, want := range p.Score(x) {
+						if math.Abs(score[i][j]-want) > 1e-8*math.Max(1, math.Abs(want)) {
+							t.Errorf("%s %s t=%g: score[%d] %.12g, host %.12g", m.Name(), s.Name(), tt, j, score[i][j], want)
+						}
+					}
+				}
+				// float32: within single-precision rounding of the float64 result.
+				x32 := make([][]float32, len(xs))
+				for i, x := range xs {
+					for _, v := range x {
+						x32[i] = append(x32[i], float32(v))
+					}
+				}
+				out := MustExecOnce(b, func(x, t *Node) *Node { return m.ScoreFn(s)(x, t) }, x32, float32(tt))
+				for i, row := range out.Value().([][]float32) {
+					for j, v := range row {
+						if want := score[i][j]; math.Abs(float64(v)-want) > 2e-3*math.Max(1, math.Abs(want)) {
+							t.Errorf("%s %s t=%g float32: score[%d][%d] %g, float64 %g", m.Name(), s.Name(), tt, i, j, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

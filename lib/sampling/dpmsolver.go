@@ -38,9 +38,8 @@ func dpmSolver(b compute.Backend, s sde.SDE, score sde.ScoreFn, order int, x *te
 	// step takes x at time ts[0] to ts[3]; ts[1] and ts[2] are the intermediate times, h = λ(ts[3]) − λ(ts[0]).
 	step, err := NewExec(b, func(x, ts, h *Node) *Node {
 		ts, h = ConvertDType(ts, x.DType()), ConvertDType(h, x.DType())
-		bsz := x.Shape().Dimensions[0]
 		at := func(i int) (tb, alpha, sigma *Node) {
-			tb = BroadcastToDims(Slice(ts, AxisElem(i)), bsz)
+			tb = Reshape(Slice(ts, AxisElem(i)))
 			alpha, sigma = s.MarginalProb(OnesLike(tb), tb)
 			return tb, sde.PerSample(alpha, x), sde.PerSample(sigma, x)
 		}

@@ -89,7 +89,7 @@ func uniformInit(b compute.Backend, init *tensors.Tensor, shape []int, lo, hi fl
 // langevinExec compiles x ← x + (α/2)·s(x, t) + √α·z with α and t given per call.
 func langevinExec(b compute.Backend, score sde.ScoreFn) (*Exec, error) {
 	return NewExec(b, func(x, t, alpha, rng *Node) (*Node, *Node) {
-		tb := BroadcastToDims(ConvertDType(t, x.DType()), x.Shape().Dimensions[0])
+		tb := ConvertDType(t, x.DType())
 		a := ConvertDType(alpha, x.DType())
 		newRng, z := RandomNormal(rng, x.Shape())
 		next := Add(Add(x, Mul(MulScalar(a, 0.5), score(x, tb))), Mul(Sqrt(a), z))

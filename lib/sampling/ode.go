@@ -127,7 +127,7 @@ func fixedStep(b compute.Backend, method string, f func(x, t *Node) *Node, x *te
 	h := (t1 - t0) / float64(n)
 	evals := map[string]int{"euler": 1, "heun": 2, "rk4": 4}[method]
 	step, err := NewExec(b, func(x, t *Node) *Node {
-		t = BroadcastToDims(ConvertDType(t, x.DType()), x.Shape().Dimensions[0])
+		t = ConvertDType(t, x.DType())
 		at := func(dt float64) *Node { return AddScalar(t, dt) }
 		k1 := f(x, t)
 		switch method {
@@ -182,9 +182,7 @@ var (
 // treats the flattened batch), with scipy's initial step selection and step-size factors.
 func rk45(b compute.Backend, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1, rtol, atol float64, res *Result, run Run) (*tensors.Tensor, error) {
 	dir := math.Copysign(1, t1-t0)
-	bt := func(t, x *Node) *Node {
-		return BroadcastToDims(ConvertDType(t, x.DType()), x.Shape().Dimensions[0])
-	}
+	bt := func(t, x *Node) *Node { return ConvertDType(t, x.DType()) }
 	rms := func(v *Node) *Node { return Sqrt(ReduceAllMean(Square(v))) }
 	// eval returns f(x, t) and the scaled norms of x and f used by the initial step selection.
 	eval, err := NewExec(b, func(x, t *Node) (*Node, *Node, *Node) {

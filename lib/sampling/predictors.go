@@ -22,7 +22,7 @@ import (
 	"github.com/scoresde/scoresde/lib/sde"
 )
 
-// Update is one sampler update: from x at time t (shape [B]) with random state rng, it returns the
+// Update is one sampler update: from x at time t (a scalar, or [B]) with random state rng, it returns the
 // next x, its noise-free mean (x before the last noise was added) and the new random state.
 type Update func(x, t, rng *Node) (next, mean, newRng *Node)
 

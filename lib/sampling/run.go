@@ -146,11 +146,10 @@ func priorSample(b compute.Backend, s sde.SDE, shape []int, run Run) (x, rng *te
 }
 
 // stepExec compiles an Update as (x, t float64 scalar, rng) → (next, mean, rng); t is converted to
-// x's dtype and broadcast to [B] inside the graph.
+// x's dtype and stays a scalar shared by the batch.
 func stepExec(b compute.Backend, u Update) (*Exec, error) {
 	return NewExec(b, func(x, t, rng *Node) (*Node, *Node, *Node) {
-		tb := BroadcastToDims(ConvertDType(t, x.DType()), x.Shape().Dimensions[0])
-		return u(x, tb, rng)
+		return u(x, ConvertDType(t, x.DType()), rng)
 	})
 }
 

@@ -27,7 +27,8 @@ import (
 )
 
 // ScoreFn is a score model s(x, t) ≈ ∇x log p_t(x) as a graph function: x is [B, ...], t is [B]
-// (or a scalar) and the result has the shape of x.
+// or a scalar shared by the whole batch (samplers pass a scalar, so per-time work is done once),
+// and the result has the shape of x.
 type ScoreFn func(x, t *Node) *Node
 
 // SDE is a forward SDE with affine drift f(x, t) = DriftCoeff(t)·x and diffusion g(t).
