@@ -89,6 +89,19 @@ func DensityWithSamples(m *toy.Mixture, b plots.Bounds, n int, seed uint64) (*pl
 	return p, nil
 }
 
+// SamplesOnDensity draws points (e.g. a sampler's output) over the log-density of a 2-D mixture.
+func SamplesOnDensity(m *toy.Mixture, points [][]float64, b plots.Bounds, title string) (*plot.Plot, error) {
+	if m.Dim() != 2 {
+		return nil, fmt.Errorf("samples on density: mixture %s has dimension %d, want 2", m.Name(), m.Dim())
+	}
+	p := plots.LogDensity(clippedLogProb(m, 30), b, 150)
+	p.Title.Text = title
+	if err := plots.AddScatter(p, points, "samples", plots.Categorical(3)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // MarginalCurves draws the kernel's mean coefficient m(t) and std s(t) of each SDE over [0, T].
 func MarginalCurves(sdes ...sde.SDE) *plots.Grid {
 	const n = 200
