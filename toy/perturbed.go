@@ -42,17 +42,20 @@ func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits *Node, score func(po
 	mt, st := Coefficients(s, t)
 	if m.axisAligned() && t.IsScalar() {
 		// Diagonal covariances and one t for the batch (what samplers pass): with v = m²λ + s² [K, d],
-		// ‖x − mμ_k‖²_{v⁻¹} = x²·v_k⁻¹ − 2m x·(μ_k/v_k) + m²μ_k·(μ_k/v_k), so every term is a
-		// [B, d]×[d, K] product and no [B, K, d] tensor is formed.
+		// log w_k + log N(x; mμ_k, v_k) = [x², x, 1]·[−½v_k⁻¹; m μ_k/v_k; c_k] with
+		// c_k = log w_k − ½(m² Σ μ_k²/v_k + Σ log v_k + d log 2π), so the logits are one
+		// [B, 2d+1]×[2d+1, K] product and the score another, with no [B, K, d] tensor.
 		v := Add(Mul(Square(mt), lam), Square(st)) // [K, d]
 		iv := Inverse(v)
 		muIv := Mul(mu, iv)
-		quad := Add(Sub(MatMul(Square(x), Transpose(iv, 0, 1)), MulScalar(Mul(mt, MatMul(x, Transpose(muIv, 0, 1))), 2)),
-			Reshape(Mul(Square(mt), ReduceSum(Mul(mu, muIv), -1)), 1, k)) // [B, K]
-		logdet := Reshape(ReduceSum(Log(v), -1), 1, k)
-		logits = Add(Reshape(c(logw), 1, k), MulScalar(AddScalar(Add(quad, logdet), constant), -0.5))
+		ck := Sub(c(logw), MulScalar(AddScalar(Add(Mul(Square(mt), ReduceSum(Mul(mu, muIv), -1)), ReduceSum(Log(v), -1)), constant), 0.5)) // [K]
+		w := Concatenate([]*Node{Transpose(MulScalar(iv, -0.5), 0, 1), Transpose(Mul(mt, muIv), 0, 1), Reshape(ck, 1, k)}, 0)              // [2d+1, K]
+		feats := Concatenate([]*Node{Square(x), x, OnesLike(Slice(x, AxisRange(), AxisRange(0, 1)))}, 1)                                   // [B, 2d+1]
+		logits = MatMul(feats, w)
+		back := Concatenate([]*Node{Mul(mt, muIv), iv}, 1) // [K, 2d]
 		return logits, func(post *Node) *Node {
-			return Sub(Mul(mt, MatMul(post, muIv)), Mul(x, MatMul(post, iv)))
+			a := MatMul(post, back) // [B, 2d]: Σ_k π_k m μ_k/v_k and Σ_k π_k/v_k
+			return Sub(Slice(a, AxisRange(), AxisRange(0, d)), Mul(x, Slice(a, AxisRange(), AxisRange(d, 2*d))))
 		}
 	}
 	mt3, st3 := mt, st

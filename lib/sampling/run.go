@@ -165,3 +165,4 @@ func linspace(a, b float64, n int) []float64 {
 	}
 	return out
 }
+
