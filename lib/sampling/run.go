@@ -165,4 +165,3 @@ func linspace(a, b float64, n int) []float64 {
 	}
 	return out
 }
-
