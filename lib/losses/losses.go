@@ -112,7 +112,8 @@ func Loss(s sde.SDE, score sde.ScoreFn, x0, rng *Node, o Options) (loss, newRng 
 		a := Gather(ConvertDType(Const(g, sqrtAcp), dt), Reshape(idx, b, 1))
 		sm := Gather(ConvertDType(Const(g, sqrt1mAcp), dt), Reshape(idx, b, 1))
 		xt := Add(Mul(sde.PerSample(a, x0), x0), Mul(sde.PerSample(sm, x0), z))
-		t := MulScalar(label(), s.T()/float64(max(n-1, 1)))
+		// Step i of the chain is time (i+1)·T/N of the SDE (as sde.DiscreteKernel), so std(t) > 0.
+		t := MulScalar(AddScalar(label(), 1), s.T()/float64(n))
 		// The network's noise prediction is ε_θ = −score·std(t) under the VP parameterization.
 		_, std := s.MarginalProb(OnesLike(t), t)
 		eps := Neg(Mul(score(StopGradient(xt), t), sde.PerSample(std, x0)))

@@ -102,7 +102,7 @@ func TestDiscreteLosses(t *testing.T) {
 	want := 0.0
 	for i := range sa {
 		// ε_θ = −score(x_i, t_i)·s(t_i) with the exact score of the continuous p_t at t_i.
-		ti := float64(i) / float64(vp.NumScales-1)
+		ti := float64(i+1) / float64(vp.NumScales)
 		m, sd := vp.MeanCoeff(ti), vp.Std(ti)
 		vt := m*m*v0 + sd*sd
 		// x_i = a x0 + c z; ε_θ = k x_i with k = sd/vt; E(kx − z)² = k²(a²v0 + c²) − 2kc + 1.

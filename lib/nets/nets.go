@@ -116,7 +116,7 @@ func perPoint(t *Node, b int) *Node {
 // nodes from p two at a time.
 func mlpBody(p []*Node, h *Node) *Node {
 	for i := 0; i+1 < len(p); i += 2 {
-		h = Add(MatMul(h, ConvertDType(p[i], h.DType())), ConvertDType(p[i+1], h.DType()))
+		h = Add(MatMul(h, ConvertDType(p[i], h.DType())), ExpandAxes(ConvertDType(p[i+1], h.DType()), 0))
 		if i+2 < len(p) {
 			h = swish(h)
 		}
