@@ -13,6 +13,7 @@ import (
 	"github.com/scoresde/scoresde/lib/progress"
 	"github.com/scoresde/scoresde/lib/sampling"
 	"github.com/scoresde/scoresde/lib/sde"
+	"github.com/scoresde/scoresde/lib/train"
 	"github.com/scoresde/scoresde/plots"
 	"github.com/scoresde/scoresde/toy"
 )
@@ -28,7 +29,7 @@ func init() {
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 			data := fs.String("data", "ncsn", "toy mixture: a preset ("+strings.Join(toy.MixtureNames(), ", ")+") or a JSON spec file")
 			buildSDE := sdeFlags(fs)
-			score := fs.String("score", "exact", "score model: exact (the mixture's exact score)")
+			score := fs.String("score", "exact", "score model: exact (the --data mixture's exact score) or a checkpoint directory of scoresde train (its EMA weights and SDE)")
 			samplerName := fs.String("sampler", "pc", "sampler: "+strings.Join(samplerNames, ", "))
 			pred := fs.String("predictor", "reverse_diffusion", "PC predictor: "+strings.Join(sampling.PredictorNames, ", "))
 			corr := fs.String("corrector", "langevin", "PC corrector: "+strings.Join(sampling.CorrectorNames, ", "))
@@ -55,16 +56,34 @@ func init() {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				m, err := toy.LoadMixture(*data)
-				if err != nil {
-					return usageError{"--data: " + err.Error()}
-				}
-				s, err := buildSDE()
-				if err != nil {
-					return err
-				}
-				if *score != "exact" {
-					return usagef("--score %q: only the exact mixture score is available: use --score exact", *score)
+				// The score: the exact score of a toy mixture, or a trained checkpoint's (EMA weights).
+				var (
+					sc   sde.ScoreFn
+					s    sde.SDE
+					dim  int
+					name string
+					ref  [][]float64 // data points for the plot's bounds
+				)
+				if *score == "exact" {
+					m, err := toy.LoadMixture(*data)
+					if err != nil {
+						return usageError{"--data: " + err.Error()}
+					}
+					if s, err = buildSDE(); err != nil {
+						return err
+					}
+					sc, dim, name, ref = m.ScoreFn(s), m.Dim(), m.Name(), m.Sample(toy.NewRand(1), 500)
+				} else {
+					ck, err := train.LoadDir(*score)
+					if err != nil {
+						return fmt.Errorf("--score: %w", err)
+					}
+					s, sc, dim = ck.SDE, ck.ScoreFn(true), ck.Net.Spec().Dim
+					name = fmt.Sprintf("%s (step %d)", ck.Path, ck.State.Step)
+					fmt.Fprintf(stderr, "score: %s network of %s on the %s SDE (%s), EMA weights\n", ck.Net.Spec().Kind, ck.Path, s.Name(), s)
+					if d, err := toy.Load(*data); err == nil && d.Dim() == dim {
+						ref = d.Sample(toy.NewRand(1), 500)
+					}
 				}
 				if *n < 1 {
 					return usagef("--n=%d, want ≥ 1", *n)
@@ -104,8 +123,7 @@ func init() {
 					bar = progress.New(*samplerName, 0, stderr)
 					run.Progress = bar.Func()
 				}
-				shape := []int{*n, m.Dim()}
-				sc := m.ScoreFn(s)
+				shape := []int{*n, dim}
 				var res *sampling.Result
 				switch strings.ToLower(*samplerName) {
 				case "pc":
@@ -143,7 +161,7 @@ func init() {
 				if err := npy.WritePoints(*out, pts); err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "wrote %d samples of %s (d=%d) to %s\n", len(pts), m.Name(), m.Dim(), *out)
+				fmt.Fprintf(stdout, "wrote %d samples of %s (d=%d) to %s\n", len(pts), name, dim, *out)
 				fmt.Fprintf(stdout, "NFE %d (reference count %d), wall time %s\n", res.NFE, res.ReferenceNFE, res.Elapsed.Round(time.Millisecond))
 				if *traj != "" {
 					var flat []float64
@@ -152,17 +170,17 @@ func init() {
 							flat = append(flat, p...)
 						}
 					}
-					if err := npy.Write(*traj, flat, len(res.Trajectory), len(pts), m.Dim()); err != nil {
+					if err := npy.Write(*traj, flat, len(res.Trajectory), len(pts), dim); err != nil {
 						return err
 					}
 					fmt.Fprintf(stdout, "wrote %d snapshots to %s\n", len(res.Trajectory), *traj)
 				}
 				if *plotPath != "" {
-					if m.Dim() != 2 {
-						return fmt.Errorf("--plot draws 2-D samples; %s has d=%d", m.Name(), m.Dim())
+					if dim != 2 {
+						return fmt.Errorf("--plot draws 2-D samples; %s has d=%d", name, dim)
 					}
-					p := plots.Scatter(pts, plots.BoundsOf(append(m.Sample(toy.NewRand(1), 500), pts...), 0.05))
-					p.Title.Text = fmt.Sprintf("%s: %s samples (%s SDE, NFE %d)", m.Name(), *samplerName, s.Name(), res.NFE)
+					p := plots.Scatter(pts, plots.BoundsOf(append(ref, pts...), 0.05))
+					p.Title.Text = fmt.Sprintf("%s: %s samples (%s SDE, NFE %d)", name, *samplerName, s.Name(), res.NFE)
 					files, err := plots.Save(p, *plotPath, 0, 0)
 					if err != nil {
 						return err

@@ -211,3 +211,21 @@ func ForwardTrajectories(b compute.Backend, m *toy.Mixture, s sde.SDE, n, steps 
 	pl.Title.Text = fmt.Sprintf("forward %s paths of %s samples", s.Name(), m.Name())
 	return pl, nil
 }
+
+// LossCurve plots a training loss per step with its moving average over window steps.
+func LossCurve(losses []float64, window int) *plot.Plot {
+	steps := make([]float64, len(losses))
+	smooth := make([]float64, len(losses))
+	acc := 0.0
+	for i, l := range losses {
+		steps[i] = float64(i + 1)
+		acc += l
+		if i >= window {
+			acc -= losses[i-window]
+		}
+		smooth[i] = acc / float64(min(i+1, window))
+	}
+	return plots.Curves("training loss", "step", "loss",
+		plots.Curve{Name: "per step", X: steps, Y: losses, Dashed: true},
+		plots.Curve{Name: fmt.Sprintf("mean of %d steps", window), X: steps, Y: smooth})
+}

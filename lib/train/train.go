@@ -309,7 +309,7 @@ func (t *Trainer) Run(log io.Writer) error {
 	bar.Finish()
 	if log != nil && len(st.Losses) > 0 {
 		el := time.Since(start).Seconds()
-		fmt.Fprintf(log, "step %d, loss %.4g (last 100 steps' mean %.4g), %.1fs\n", st.Step, st.Losses[len(st.Losses)-1], meanTail(st.Losses, 100), el)
+		fmt.Fprintf(log, "step %d, loss %.4g (last 100 steps' mean %.4g), %.1fs\n", st.Step, st.Losses[len(st.Losses)-1], MeanTail(st.Losses, 100), el)
 	}
 	if t.Dir != "" {
 		return t.Save()
@@ -317,7 +317,8 @@ func (t *Trainer) Run(log io.Writer) error {
 	return nil
 }
 
-func meanTail(v []float64, n int) float64 {
+// MeanTail is the mean of the last n values of v (all of them when fewer).
+func MeanTail(v []float64, n int) float64 {
 	if len(v) < n {
 		n = len(v)
 	}
@@ -348,8 +349,8 @@ func scoreFromValues(net nets.Net, s sde.SDE, vals []*tensors.Tensor, scaleBySig
 	}
 }
 
-// describe is a one-line summary for logs.
-func (t *Trainer) describe() string {
+// Describe is a one-line summary of the network, SDE and loss.
+func (t *Trainer) Describe() string {
 	n := 0
 	for i, v := range t.State.Params {
 		if !t.Frozen[i] {

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/scoresde/scoresde/lib/backend"
+	"github.com/scoresde/scoresde/lib/figures"
+	"github.com/scoresde/scoresde/lib/losses"
+	"github.com/scoresde/scoresde/lib/nets"
+	"github.com/scoresde/scoresde/lib/npy"
+	"github.com/scoresde/scoresde/lib/sde"
+	"github.com/scoresde/scoresde/lib/train"
+	"github.com/scoresde/scoresde/plots"
+	"github.com/scoresde/scoresde/toy"
+)
+
+// trainData reads --data: a toy preset, a JSON mixture spec or an (n, d) .npy file of points.
+func trainData(ref string) (train.Data, string, error) {
+	if strings.HasSuffix(strings.ToLower(ref), ".npy") {
+		pts, err := npy.ReadPoints(ref)
+		if err != nil {
+			return nil, "", err
+		}
+		return train.Points{X: pts}, filepath.Base(ref), nil
+	}
+	d, err := toy.Load(ref)
+	if err != nil {
+		return nil, "", err
+	}
+	return d, d.Name(), nil
+}
+
+// parseWidths reads "128,128,128".
+func parseWidths(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--hidden %q: give positive layer widths separated by commas, e.g. 128,128,128", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func init() {
+	register(command{
+		name: "train",
+		summary: "Train a score network on toy data by denoising (dsm), NCSN (smld), DDPM (ddpm) or sliced (ssm)\n" +
+			"score matching; checkpoints go to --ckpt, and training resumes when it holds one.",
+		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
+			data := fs.String("data", "8gaussians", "training data: a preset ("+strings.Join(toy.PresetNames(), ", ")+"), a JSON mixture spec or an (n, d) .npy file")
+			buildSDE := sdeFlags(fs)
+			lossKind := fs.String("loss", "dsm", "loss: "+strings.Join(losses.Names, ", ")+" (smld needs --sde ve, ddpm --sde vp)")
+			lw := fs.Bool("likelihood-weighting", false, "dsm: weight by g(t)² instead of std(t)²")
+			reduce := fs.String("reduce", "auto", "per-point reduction: mean, sum (½·sum) or auto (sum for VE, mean otherwise, as the references)")
+			ssmGauss := fs.Bool("ssm-gaussian", false, "ssm: Gaussian instead of Rademacher projections")
+			ssmVR := fs.Bool("ssm-vr", false, "ssm: the variance-reduced form")
+			steps := fs.Int("steps", 5000, "optimizer steps to reach (a resumed run continues to this count)")
+			batch := fs.Int("batch", 512, "batch size")
+			lr := fs.Float64("lr", 2e-3, "Adam learning rate")
+			warmup := fs.Int("warmup", 100, "linear learning-rate warm-up steps")
+			clip := fs.Float64("grad-clip", 1, "global gradient-norm clipping (≤ 0: off)")
+			ema := fs.Float64("ema", 0.999, "EMA rate of the weights used for sampling (0: off)")
+			emaWarmup := fs.Bool("ema-warmup", false, "EMA rate min(r, (1+n)/(10+n)), as the PyTorch reference")
+			hidden := fs.String("hidden", "128,128,128", "hidden layer widths")
+			fourier := fs.Float64("fourier-scale", 16, "std of the Gaussian Fourier time features")
+			scaleBySigma := fs.Bool("scale-by-sigma", false, "VE: divide the network output by σ(t)")
+			ckpt := fs.String("ckpt", "", "checkpoint directory (resumes from its latest checkpoint)")
+			every := fs.Int("checkpoint-every", 1000, "write a checkpoint every K steps (and at the end)")
+			keep := fs.Int("keep", 3, "checkpoints to keep")
+			seed := fs.Uint64("seed", 0, "seed of the initialization, the data and the noise")
+			quiet := fs.Bool("quiet", false, "no progress bar")
+			return func(args []string, stdout, stderr io.Writer) error {
+				if len(args) > 0 {
+					return usagef("unexpected arguments %q", args)
+				}
+				d, dataName, err := trainData(*data)
+				if err != nil {
+					return usageError{"--data: " + err.Error()}
+				}
+				s, err := buildSDE()
+				if err != nil {
+					return err
+				}
+				widths, err := parseWidths(*hidden)
+				if err != nil {
+					return usageError{err.Error()}
+				}
+				cfg := train.Default(s)
+				cfg.Steps, cfg.Batch, cfg.LR, cfg.Warmup, cfg.GradClip = *steps, *batch, *lr, *warmup, *clip
+				cfg.EMA, cfg.EMAWarmup, cfg.Seed, cfg.CheckpointEvery, cfg.Keep = *ema, *emaWarmup, *seed, *every, *keep
+				cfg.ScaleBySigma = *scaleBySigma
+				cfg.Loss.Kind, cfg.Loss.LikelihoodWeighting, cfg.Loss.Gaussian, cfg.Loss.VarianceReduced = strings.ToLower(*lossKind), *lw, *ssmGauss, *ssmVR
+				switch *reduce {
+				case "auto":
+				case "mean":
+					cfg.Loss.ReduceMean = true
+				case "sum":
+					cfg.Loss.ReduceMean = false
+				default:
+					return usagef("--reduce %q: use mean, sum or auto", *reduce)
+				}
+				if *keep < 1 {
+					return usagef("--keep=%d, want ≥ 1", *keep)
+				}
+				if err := cfg.Validate(s); err != nil {
+					return usageError{err.Error()}
+				}
+				var net nets.Net
+				if cfg.Loss.Kind == "smld" {
+					nc := nets.NewNoiseConditionalMLP(d.Dim(), s.N(), s.(*sde.VE))
+					nc.Hidden = widths
+					net = nc
+				} else {
+					mlp := nets.NewMLP(d.Dim())
+					mlp.Hidden, mlp.FourierScale = widths, *fourier
+					net = mlp
+				}
+				b, err := backend.New()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stderr, backend.Describe())
+				tr, err := train.New(b, net, s, d, cfg, *ckpt)
+				if err != nil {
+					return err
+				}
+				if tr.State.Step > 0 {
+					fmt.Fprintf(stdout, "resuming %s at step %d\n", *ckpt, tr.State.Step)
+				}
+				fmt.Fprintf(stdout, "training on %s (d=%d): %s\n", dataName, d.Dim(), tr.Describe())
+				var log io.Writer = stderr
+				if *quiet {
+					log = nil
+				}
+				if err := tr.Run(log); err != nil {
+					return err
+				}
+				l := tr.State.Losses
+				if len(l) > 0 {
+					fmt.Fprintf(stdout, "step %d: loss %.4g (mean of the last 100 steps)\n", tr.State.Step, train.MeanTail(l, 100))
+				}
+				if *ckpt != "" {
+					files, err := plots.Save(figures.LossCurve(l, 100), filepath.Join(*ckpt, "loss"), 0, 0)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "checkpoint in %s; loss curve %s\n", *ckpt, strings.Join(files, " "))
+				} else {
+					fmt.Fprintln(stdout, "no --ckpt given: the trained weights were not saved")
+				}
+				return nil
+			}
+		},
+	})
+}
