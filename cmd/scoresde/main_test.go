@@ -124,3 +124,30 @@ func TestSampleAndEval(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainThenSample trains briefly into a checkpoint directory, resumes it, and samples from it.
+func TestTrainThenSample(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "ckpt")
+	var stdout, stderr bytes.Buffer
+	args := []string{"train", "--data", "8gaussians", "--sde", "vp", "--steps", "30", "--batch", "64", "--ckpt", ckpt, "--checkpoint-every", "10", "--quiet"}
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "loss curve") {
+		t.Errorf("train output: %s", stdout.String())
+	}
+	stdout.Reset()
+	args[6] = "40" // --steps 40: resume and continue
+	if code := run(args, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "resuming "+ckpt+" at step 30") {
+		t.Fatalf("resume: exit %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	out := filepath.Join(dir, "s.npy")
+	if code := run([]string{"sample", "--score", ckpt, "--n", "50", "--steps", "50", "--out", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("sample: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "ckpt-00000040 (step 40)") {
+		t.Errorf("sample output: %s", stdout.String())
+	}
+}
