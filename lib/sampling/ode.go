@@ -315,3 +315,34 @@ func rk45(b compute.Backend, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1
 	}
 	return x, nil
 }
+
+// Solver names an ODE integration method for Solve.
+type Solver struct {
+	// Method is "rk45" (adaptive), "euler", "heun" or "rk4" (fixed steps).
+	Method string
+	// RTol and ATol are RK45's tolerances; N the number of fixed steps.
+	RTol, ATol float64
+	N          int
+}
+
+// Solve integrates dx/dt = f(x, t) from t0 to t1 (either direction) starting at x, with one compiled
+// step, and returns the solution at t1. res (if not nil) receives the NFE and the trajectory. It is
+// the integrator of the ODE sampler, exposed for the likelihood and latent computations.
+func Solve(b compute.Backend, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1 float64, sv Solver, res *Result, run Run) (*tensors.Tensor, error) {
+	if res == nil {
+		res = &Result{}
+	}
+	switch method := normalize(sv.Method); method {
+	case "rk45":
+		if !(sv.RTol > 0) || !(sv.ATol > 0) {
+			return nil, fmt.Errorf("rtol=%g atol=%g: RK45 tolerances must be > 0", sv.RTol, sv.ATol)
+		}
+		return rk45(b, f, x, t0, t1, sv.RTol, sv.ATol, res, run)
+	case "euler", "heun", "rk4":
+		if sv.N < 1 {
+			return nil, fmt.Errorf("%s needs steps ≥ 1, got %d", method, sv.N)
+		}
+		return fixedStep(b, method, f, x, t0, t1, sv.N, res, run)
+	}
+	return nil, fmt.Errorf("unknown ODE method %q: use rk45, euler, heun or rk4", sv.Method)
+}
