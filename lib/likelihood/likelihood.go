@@ -317,4 +317,3 @@ func TemperatureSamples(b compute.Backend, s sde.SDE, score sde.ScoreFn, n, d in
 	x, _, err := Decode(b, s, score, z, o)
 	return x, err
 }
-
