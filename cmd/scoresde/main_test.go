@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scoresde/scoresde/lib/npy"
 )
 
 // TestBadInvocations: each bad command line gives one clear line naming the problem and a
@@ -149,5 +152,47 @@ func TestTrainThenSample(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "ckpt-00000040 (step 40)") {
 		t.Errorf("sample output: %s", stdout.String())
+	}
+}
+
+// TestLikelihoodCommands runs likelihood, encode and decode on the exact NCSN score, and checks
+// that bad points (wrong dimension, NaN, a missing file) each give a clear error.
+func TestLikelihoodCommands(t *testing.T) {
+	dir := t.TempDir()
+	pts := filepath.Join(dir, "p.npy")
+	if err := npy.WritePoints(pts, [][]float64{{5, 5}, {-5, -4}, {4, 6}}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"likelihood", "--sde", "vp", "--points", pts, "--out", filepath.Join(dir, "lp.npy")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("likelihood: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "bits/dim") || !strings.Contains(stdout.String(), "closed-form NLL") {
+		t.Errorf("likelihood output: %s", stdout.String())
+	}
+	z := filepath.Join(dir, "z.npy")
+	for _, args := range [][]string{{"encode", "--in", pts, "--out", z}, {"decode", "--in", z, "--out", filepath.Join(dir, "x.npy")}} {
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+	}
+	wrongDim := filepath.Join(dir, "w.npy")
+	npy.WritePoints(wrongDim, [][]float64{{1, 2, 3}})
+	nan := filepath.Join(dir, "nan.npy")
+	npy.Write(nan, []float64{1, math.NaN()}, 1, 2)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"likelihood", "--points", wrongDim}, "holds points of dimension 3, but the model ncsn has dimension 2"},
+		{[]string{"likelihood", "--points", nan}, "point 0, coordinate 1 is NaN"},
+		{[]string{"likelihood", "--points", filepath.Join(dir, "missing.npy")}, "no such file or directory"},
+		{[]string{"likelihood", "--points", pts, "--divergence", "magic"}, `unknown divergence "magic"`},
+		{[]string{"encode", "--in", pts, "--method", "rk99"}, `--method "rk99"`},
+	} {
+		stderr.Reset()
+		if code := run(c.args, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr.String(), c.want)
+		}
 	}
 }

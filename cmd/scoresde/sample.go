@@ -13,9 +13,7 @@ import (
 	"github.com/scoresde/scoresde/lib/progress"
 	"github.com/scoresde/scoresde/lib/sampling"
 	"github.com/scoresde/scoresde/lib/sde"
-	"github.com/scoresde/scoresde/lib/train"
 	"github.com/scoresde/scoresde/plots"
-	"github.com/scoresde/scoresde/toy"
 )
 
 // samplerNames lists the values of --sampler.
@@ -27,9 +25,7 @@ func init() {
 		summary: "Draw samples by the reverse SDE (PC), the probability-flow ODE, Langevin or annealed Langevin\n" +
 			"dynamics, with the exact score of a toy mixture; write them as an (n, d) .npy array.",
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
-			data := fs.String("data", "ncsn", "toy mixture: a preset ("+strings.Join(toy.MixtureNames(), ", ")+") or a JSON spec file")
-			buildSDE := sdeFlags(fs)
-			score := fs.String("score", "exact", "score model: exact (the --data mixture's exact score) or a checkpoint directory of scoresde train (its EMA weights and SDE)")
+			buildModel := modelFlags(fs)
 			samplerName := fs.String("sampler", "pc", "sampler: "+strings.Join(samplerNames, ", "))
 			pred := fs.String("predictor", "reverse_diffusion", "PC predictor: "+strings.Join(sampling.PredictorNames, ", "))
 			corr := fs.String("corrector", "langevin", "PC corrector: "+strings.Join(sampling.CorrectorNames, ", "))
@@ -56,35 +52,11 @@ func init() {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				// The score: the exact score of a toy mixture, or a trained checkpoint's (EMA weights).
-				var (
-					sc   sde.ScoreFn
-					s    sde.SDE
-					dim  int
-					name string
-					ref  [][]float64 // data points for the plot's bounds
-				)
-				if *score == "exact" {
-					m, err := toy.LoadMixture(*data)
-					if err != nil {
-						return usageError{"--data: " + err.Error()}
-					}
-					if s, err = buildSDE(); err != nil {
-						return err
-					}
-					sc, dim, name, ref = m.ScoreFn(s), m.Dim(), m.Name(), m.Sample(toy.NewRand(1), 500)
-				} else {
-					ck, err := train.LoadDir(*score)
-					if err != nil {
-						return fmt.Errorf("--score: %w", err)
-					}
-					s, sc, dim = ck.SDE, ck.ScoreFn(true), ck.Net.Spec().Dim
-					name = fmt.Sprintf("%s (step %d)", ck.Path, ck.State.Step)
-					fmt.Fprintf(stderr, "score: %s network of %s on the %s SDE (%s), EMA weights\n", ck.Net.Spec().Kind, ck.Path, s.Name(), s)
-					if d, err := toy.Load(*data); err == nil && d.Dim() == dim {
-						ref = d.Sample(toy.NewRand(1), 500)
-					}
+				md, err := buildModel(stderr)
+				if err != nil {
+					return err
 				}
+				sc, s, dim, name, ref := md.score, md.sde, md.dim, md.name, md.ref
 				if *n < 1 {
 					return usagef("--n=%d, want ≥ 1", *n)
 				}
