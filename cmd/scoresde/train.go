@@ -70,7 +70,7 @@ func init() {
 			emaWarmup := fs.Bool("ema-warmup", false, "EMA rate min(r, (1+n)/(10+n)), as the PyTorch reference")
 			hidden := fs.String("hidden", "128,128,128", "hidden layer widths")
 			fourier := fs.Float64("fourier-scale", 16, "std of the Gaussian Fourier time features")
-			scaleBySigma := fs.Bool("scale-by-sigma", false, "VE: divide the network output by σ(t)")
+			scaleBySigma := fs.String("scale-by-sigma", "auto", "VE: divide the network output by σ(t): true, false or auto (true for VE, as the references' NCSN++)")
 			ckpt := fs.String("ckpt", "", "checkpoint directory (resumes from its latest checkpoint)")
 			every := fs.Int("checkpoint-every", 1000, "write a checkpoint every K steps (and at the end)")
 			keep := fs.Int("keep", 3, "checkpoints to keep")
@@ -95,7 +95,13 @@ func init() {
 				cfg := train.Default(s)
 				cfg.Steps, cfg.Batch, cfg.LR, cfg.Warmup, cfg.GradClip = *steps, *batch, *lr, *warmup, *clip
 				cfg.EMA, cfg.EMAWarmup, cfg.Seed, cfg.CheckpointEvery, cfg.Keep = *ema, *emaWarmup, *seed, *every, *keep
-				cfg.ScaleBySigma = *scaleBySigma
+				switch *scaleBySigma {
+				case "auto":
+				case "true", "false":
+					cfg.ScaleBySigma = *scaleBySigma == "true"
+				default:
+					return usagef("--scale-by-sigma %q: use true, false or auto", *scaleBySigma)
+				}
 				cfg.Loss.Kind, cfg.Loss.LikelihoodWeighting, cfg.Loss.Gaussian, cfg.Loss.VarianceReduced = strings.ToLower(*lossKind), *lw, *ssmGauss, *ssmVR
 				switch *reduce {
 				case "auto":

@@ -277,15 +277,24 @@ func (m *NoiseConditionalMLP) Forward(p []*Node, x, t *Node) *Node {
 // ScoreFn turns a network into a score, with the reference parameterization: for VP and sub-VP
 // the network predicts the noise ε and s = −net/std(t); for VE the network output is the score,
 // divided by σ(t) when scaleBySigma (NCSNv2/NCSN++ style). p are the parameter nodes.
+//
+// For VE the network sees x/√(1 + σ(t)²) instead of x: the VE marginals reach a scale of σ_max
+// (50 by default), which a small MLP cannot take as input, while the scaled input stays near unit
+// scale at every noise level (image networks such as NCSN++ rely on normalization layers instead).
+// VP and sub-VP inputs are already near unit scale and pass unchanged.
 func ScoreFn(net Net, p []*Node, s sde.SDE, scaleBySigma bool) sde.ScoreFn {
 	return func(x, t *Node) *Node {
-		out := net.Forward(p, x, t)
-		if s.Name() == "ve" && !scaleBySigma {
-			return out
-		}
 		_, std := s.MarginalProb(OnesLike(t), t)
-		std = ConvertDType(std, out.DType())
+		std = ConvertDType(std, x.DType())
+		in := x
 		if s.Name() == "ve" {
+			in = Div(x, sde.PerSample(Sqrt(OnePlus(Square(std))), x))
+		}
+		out := net.Forward(p, in, t)
+		switch {
+		case s.Name() == "ve" && !scaleBySigma:
+			return out
+		case s.Name() == "ve":
 			return Div(out, sde.PerSample(std, out))
 		}
 		return Neg(Div(out, sde.PerSample(std, out)))

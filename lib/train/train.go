@@ -77,10 +77,12 @@ type Config struct {
 }
 
 // Default returns the toy defaults: 5,000 steps of batch 512, Adam lr 2e-3 with 100 warm-up steps
-// and clipping at 1, EMA 0.999, the references' loss for the SDE.
+// and clipping at 1, EMA 0.999, the references' loss for the SDE, and for VE the output divided by
+// σ(t) (the references' NCSNv2 and NCSN++ VE configurations: an unscaled network cannot reach
+// scores of size 1/σ_min²).
 func Default(s sde.SDE) Config {
 	return Config{Steps: 5000, Batch: 512, LR: 2e-3, Warmup: 100, Beta1: 0.9, Beta2: 0.999, AdamEps: 1e-8,
-		GradClip: 1, EMA: 0.999, Loss: losses.Default(s), Keep: 3}
+		GradClip: 1, EMA: 0.999, Loss: losses.Default(s), Keep: 3, ScaleBySigma: s.Name() == "ve"}
 }
 
 // Validate reports a bad hyperparameter, naming it and the fix.
