@@ -290,3 +290,36 @@ func TestGraphScalarTime(t *testing.T) {
 		}
 	}
 }
+
+// TestConditional checks the conditional mixture against the joint density: for fixed x1,
+// log p(x2 | x1) = log p(x1, x2) − log p(x1), with p(x1) by quadrature over x2.
+func TestConditional(t *testing.T) {
+	m := twoD(t)
+	const x1 = 0.5
+	c, err := m.Conditional([]int{0}, []float64{x1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dim() != 1 {
+		t.Fatalf("dimension %d", c.Dim())
+	}
+	// p(x1) = ∫ p(x1, x2) dx2.
+	const n, lo, hi = 20000, -20.0, 20.0
+	h := (hi - lo) / n
+	px1 := 0.0
+	for i := range n {
+		px1 += math.Exp(m.LogProb([]float64{x1, lo + (float64(i)+0.5)*h})) * h
+	}
+	for _, x2 := range []float64{-3, 0, 1.2, 4} {
+		want := m.LogProb([]float64{x1, x2}) - math.Log(px1)
+		if got := c.LogProb([]float64{x2}); math.Abs(got-want) > 1e-6 {
+			t.Errorf("log p(x2=%g | x1) = %.8f, want %.8f", x2, got, want)
+		}
+	}
+	if _, err := m.Conditional([]int{0, 1}, []float64{1, 2}); err == nil {
+		t.Error("conditioning on every coordinate accepted")
+	}
+	if _, err := m.Conditional([]int{5}, []float64{1}); err == nil {
+		t.Error("out-of-range coordinate accepted")
+	}
+}
