@@ -42,6 +42,9 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"train", "--loss", "mle"}, 2, `unknown loss "mle"`},
 		{[]string{"train", "--hidden", "128,x"}, 2, `--hidden "128,x": give positive layer widths`},
 		{[]string{"train", "--data", "/nonexistent/points.npy"}, 2, "--data: open /nonexistent/points.npy"},
+		{[]string{"sample", "--class", "5"}, 2, "--class: class 5: the mixture ncsn has classes 0 to 1"},
+		{[]string{"sample", "--given", "y=2"}, 2, `--given "y=2": write coordinates as x1=value`},
+		{[]string{"sample", "--given", "x1=1,x2=2"}, 2, "fixes every coordinate"},
 		{[]string{"eval", "--samples", "/nonexistent.npy"}, 1, "--samples: open /nonexistent.npy: no such file"},
 		{[]string{"eval", "--data", "nope", "--samples", "x.npy"}, 2, `--data: unknown data "nope"`},
 	}
@@ -193,6 +196,34 @@ func TestLikelihoodCommands(t *testing.T) {
 		stderr.Reset()
 		if code := run(c.args, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr.String(), c.want)
+		}
+	}
+}
+
+// TestGuidanceFlags samples one class of the NCSN toy and imputes x2 given x1.
+func TestGuidanceFlags(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(dir, "c.npy")
+	if code := run([]string{"sample", "--class", "1", "--n", "200", "--steps", "200", "--out", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("class: exit %d: %s", code, stderr.String())
+	}
+	pts, err := npy.ReadPoints(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pts {
+		if p[0] > 0 { // component 1 of ncsn is centred at (−5, −5)
+			t.Fatalf("class-1 sample %v lies on the other mode", p)
+		}
+	}
+	if code := run([]string{"sample", "--given", "x1=4.5", "--n", "100", "--steps", "200", "--out", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("given: exit %d: %s", code, stderr.String())
+	}
+	pts, _ = npy.ReadPoints(out)
+	for _, p := range pts {
+		if math.Abs(p[0]-4.5) > 1e-3 || p[1] < 0 { // x1 = 4.5 lies on the (5, 5) mode
+			t.Fatalf("imputed sample %v", p)
 		}
 	}
 }

@@ -18,6 +18,7 @@ type model struct {
 	dim     int
 	name    string
 	mixture *toy.Mixture // the --data mixture when it is one (nil for shapes and .npy data)
+	exact   bool         // score is the mixture's exact score
 	ref     [][]float64  // data points for plot bounds (may be empty)
 }
 
@@ -36,7 +37,7 @@ func modelFlags(fs *flag.FlagSet) func(stderr io.Writer) (*model, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &model{score: m.ScoreFn(s), sde: s, dim: m.Dim(), name: m.Name(), mixture: m, ref: m.Sample(toy.NewRand(1), 500)}, nil
+			return &model{score: m.ScoreFn(s), sde: s, dim: m.Dim(), name: m.Name(), mixture: m, exact: true, ref: m.Sample(toy.NewRand(1), 500)}, nil
 		}
 		ck, err := train.LoadDir(*score)
 		if err != nil {

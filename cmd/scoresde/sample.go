@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/scoresde/scoresde/lib/backend"
+	"github.com/scoresde/scoresde/lib/guidance"
 	"github.com/scoresde/scoresde/lib/npy"
 	"github.com/scoresde/scoresde/lib/progress"
 	"github.com/scoresde/scoresde/lib/sampling"
@@ -48,6 +50,10 @@ func init() {
 			every := fs.Int("record-every", 10, "with --trajectory: record every k steps")
 			plotPath := fs.String("plot", "", "also draw the samples (2-D data) to this PNG (and SVG)")
 			quiet := fs.Bool("quiet", false, "no progress bar")
+			class := fs.Int("class", -1, "sample one class (mixture component k, 0-based) with the exact classifier's guidance")
+			scale := fs.Float64("guidance-scale", 1, "with --class: guidance scale w in s + w·∇log p_t(k | x) (1 is exact conditioning)")
+			given := fs.String("given", "", "impute: known coordinates, e.g. 'x1=0.5' or 'x1=0.5,x3=-1' (1-based); the rest is sampled by the PC inpainter")
+			refBug := fs.Bool("reference-mean-bug", false, "with --given: reproduce the references' noise-free output (built from the noised x)")
 			return func(args []string, stdout, stderr io.Writer) error {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
@@ -57,6 +63,29 @@ func init() {
 					return err
 				}
 				sc, s, dim, name, ref := md.score, md.sde, md.dim, md.name, md.ref
+				if *class >= 0 {
+					if !md.exact {
+						return usagef("--class needs the exact score of a mixture (--score exact --data MIXTURE); learned classifiers are not available yet")
+					}
+					grad, err := guidance.ExactClassGrad(md.mixture, s, *class)
+					if err != nil {
+						return usageError{"--class: " + err.Error()}
+					}
+					if math.IsNaN(*scale) || *scale < 0 {
+						return usagef("--guidance-scale=%g, want ≥ 0", *scale)
+					}
+					sc = guidance.Guided(sc, grad, *scale)
+					name = fmt.Sprintf("%s, class %d, guidance scale %g", name, *class, *scale)
+				}
+				var known map[int]float64
+				if *given != "" {
+					if known, err = parseGiven(*given, dim); err != nil {
+						return err
+					}
+					if strings.ToLower(*samplerName) != "pc" {
+						return usagef("--given imputes with the PC sampler: use --sampler pc")
+					}
+				}
 				if *n < 1 {
 					return usagef("--n=%d, want ≥ 1", *n)
 				}
@@ -102,7 +131,23 @@ func init() {
 					o := sampling.DefaultPC()
 					o.Predictor, o.Corrector, o.SNR, o.Steps = *pred, *corr, *snr, *cSteps
 					o.N, o.Eps, o.Denoise, o.PredictorFirst, o.ProbabilityFlow, o.SqrtDNoiseNorm = *steps, *eps, *denoise, *predFirst, *pflow, *sqrtD
-					res, err = sampling.PC(b, s, sc, shape, o, run)
+					if known == nil {
+						res, err = sampling.PC(b, s, sc, shape, o, run)
+						break
+					}
+					data, mask := make([][]float64, *n), make([][]float64, *n)
+					for i := range data {
+						data[i], mask[i] = make([]float64, dim), make([]float64, dim)
+						for j, v := range known {
+							data[i][j], mask[i][j] = v, 1
+						}
+					}
+					io := guidance.DefaultInpaint()
+					if *eps == 0 {
+						o.Eps = io.PC.Eps
+					}
+					io.PC, io.ReferenceMeanBug = o, *refBug
+					res, err = guidance.Inpaint(b, s, sc, data, mask, io, run)
 				case "ode":
 					o := sampling.DefaultODE()
 					o.Method, o.RTol, o.ATol, o.N, o.Eps, o.Denoise = *method, *rtol, *atol, *steps, *eps, *denoise
@@ -163,4 +208,25 @@ func init() {
 			}
 		},
 	})
+}
+
+// parseGiven reads known coordinates "x1=0.5,x3=-1" (1-based) into a map of 0-based indices.
+func parseGiven(spec string, dim int) (map[int]float64, error) {
+	out := map[int]float64{}
+	for _, part := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		var idx int
+		if _, err := fmt.Sscanf(k, "x%d", &idx); !ok || err != nil || idx < 1 || idx > dim {
+			return nil, usagef("--given %q: write coordinates as x1=value,... with x1 to x%d", spec, dim)
+		}
+		val, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(val) || math.IsInf(val, 0) {
+			return nil, usagef("--given %q: %q is not a finite number", spec, v)
+		}
+		out[idx-1] = val
+	}
+	if len(out) >= dim {
+		return nil, usagef("--given %q fixes every coordinate: leave at least one to sample", spec)
+	}
+	return out, nil
 }
