@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/support/exceptions"
 	"github.com/scoresde/scoresde/lib/sde"
 )
 
@@ -70,13 +71,16 @@ type Spec struct {
 	SigmaMax float64 `json:"sigma_max,omitempty"`
 	// EmbedDim is the size of the noise-level embedding (noise-conditional MLP).
 	EmbedDim int `json:"embed_dim,omitempty"`
+	// Out and Classes: the MLP's output size and number of classes (0 when unused).
+	Out     int `json:"out,omitempty"`
+	Classes int `json:"classes,omitempty"`
 }
 
 // FromSpec rebuilds a network from its Spec.
 func FromSpec(s Spec) (Net, error) {
 	switch s.Kind {
 	case "mlp":
-		m := &MLP{Dim: s.Dim, Hidden: s.Hidden, FourierFeatures: s.FourierFeatures, FourierScale: s.FourierScale}
+		m := &MLP{Dim: s.Dim, Hidden: s.Hidden, FourierFeatures: s.FourierFeatures, FourierScale: s.FourierScale, Out: s.Out, Classes: s.Classes}
 		return m, m.validate()
 	case "ncsn-mlp":
 		m := &NoiseConditionalMLP{Dim: s.Dim, Hidden: s.Hidden, Levels: s.Levels, SigmaMin: s.SigmaMin, SigmaMax: s.SigmaMax, EmbedDim: s.EmbedDim}
@@ -136,6 +140,12 @@ type MLP struct {
 	// frequencies (default 16, the references' fourier_scale).
 	FourierFeatures int
 	FourierScale    float64
+	// Out is the output size (0: Dim, a score); a time-conditional classifier sets it to the number
+	// of classes and reads the output as logits.
+	Out int
+	// Classes > 0 makes the network class-conditional: a one-hot label (with an extra "no label"
+	// class at index Classes, for classifier-free guidance) joins the input; see ForwardLabeled.
+	Classes int
 }
 
 // NewMLP returns the default toy MLP for dimension d: 3 hidden layers of 128, 64 Fourier features
@@ -165,7 +175,14 @@ func (m *MLP) validate() error {
 
 // Spec describes the MLP.
 func (m *MLP) Spec() Spec {
-	return Spec{Kind: "mlp", Dim: m.Dim, Hidden: m.Hidden, FourierFeatures: m.FourierFeatures, FourierScale: m.FourierScale}
+	return Spec{Kind: "mlp", Dim: m.Dim, Hidden: m.Hidden, FourierFeatures: m.FourierFeatures, FourierScale: m.FourierScale, Out: m.Out, Classes: m.Classes}
+}
+
+func (m *MLP) out() int {
+	if m.Out > 0 {
+		return m.Out
+	}
+	return m.Dim
 }
 
 // Init draws the Fourier frequencies (frozen) and the dense layers from seed.
@@ -181,7 +198,10 @@ func (m *MLP) Init(seed uint64) (*Params, error) {
 	}
 	p.add("fourier/W", tensors.FromFlatDataAndDimensions(freq, len(freq)), true)
 	in := m.Dim + m.FourierFeatures
-	for i, h := range append(append([]int(nil), m.Hidden...), m.Dim) {
+	if m.Classes > 0 {
+		in += m.Classes + 1
+	}
+	for i, h := range append(append([]int(nil), m.Hidden...), m.out()) {
 		w, b := dense(r, in, h)
 		p.add(fmt.Sprintf("dense%d/W", i), w, false)
 		p.add(fmt.Sprintf("dense%d/b", i), b, false)
@@ -190,14 +210,35 @@ func (m *MLP) Init(seed uint64) (*Params, error) {
 	return p, nil
 }
 
-// Forward is the raw output [B, d].
+// Forward is the raw output [B, Out]; a class-conditional MLP is evaluated without a label.
 func (m *MLP) Forward(p []*Node, x, t *Node) *Node {
+	if m.Classes > 0 {
+		return m.ForwardLabeled(p, x, t, Scalar(x.Graph(), dtypes.Int32, m.Classes))
+	}
+	return mlpBody(p[1:], m.features(p, x, t))
+}
+
+// features is [x, sin 2πWt, cos 2πWt].
+func (m *MLP) features(p []*Node, x, t *Node) *Node {
 	b := x.Shape().Dimensions[0]
 	t = perPoint(ConvertDType(t, x.DType()), b)
 	w := ConvertDType(p[0], x.DType())
 	proj := MulScalar(Mul(Reshape(t, b, 1), Reshape(w, 1, m.FourierFeatures/2)), 2*math.Pi)
-	h := Concatenate([]*Node{x, Sin(proj), Cos(proj)}, 1)
-	return mlpBody(p[1:], h)
+	return Concatenate([]*Node{x, Sin(proj), Cos(proj)}, 1)
+}
+
+// ForwardLabeled is the output of a class-conditional MLP for labels [B] or a scalar (int32; the
+// value Classes means "no label").
+func (m *MLP) ForwardLabeled(p []*Node, x, t, labels *Node) *Node {
+	if m.Classes <= 0 {
+		exceptions.Panicf("mlp: ForwardLabeled on a network without classes")
+	}
+	b := x.Shape().Dimensions[0]
+	if labels.IsScalar() {
+		labels = BroadcastToDims(labels, b)
+	}
+	onehot := OneHot(labels, m.Classes+1, x.DType())
+	return mlpBody(p[1:], Concatenate([]*Node{m.features(p, x, t), onehot}, 1))
 }
 
 // NoiseConditionalMLP is NCSN's noise-conditional score network for the discrete VE ladder
@@ -283,6 +324,18 @@ func (m *NoiseConditionalMLP) Forward(p []*Node, x, t *Node) *Node {
 // scale at every noise level (image networks such as NCSN++ rely on normalization layers instead).
 // VP and sub-VP inputs are already near unit scale and pass unchanged.
 func ScoreFn(net Net, p []*Node, s sde.SDE, scaleBySigma bool) sde.ScoreFn {
+	return LabeledScoreFn(net, p, s, scaleBySigma, nil)
+}
+
+// LabeledScoreFn is ScoreFn for a class-conditional MLP evaluated at labels ([B] or a scalar int32
+// node; nil evaluates the network without a label).
+func LabeledScoreFn(net Net, p []*Node, s sde.SDE, scaleBySigma bool, labels func(g *Graph) *Node) sde.ScoreFn {
+	forward := net.Forward
+	if labels != nil {
+		forward = func(p []*Node, x, t *Node) *Node {
+			return net.(*MLP).ForwardLabeled(p, x, t, labels(x.Graph()))
+		}
+	}
 	return func(x, t *Node) *Node {
 		_, std := s.MarginalProb(OnesLike(t), t)
 		std = ConvertDType(std, x.DType())
@@ -290,7 +343,7 @@ func ScoreFn(net Net, p []*Node, s sde.SDE, scaleBySigma bool) sde.ScoreFn {
 		if s.Name() == "ve" {
 			in = Div(x, sde.PerSample(Sqrt(OnePlus(Square(std))), x))
 		}
-		out := net.Forward(p, in, t)
+		out := forward(p, in, t)
 		switch {
 		case s.Name() == "ve" && !scaleBySigma:
 			return out

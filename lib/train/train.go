@@ -121,6 +121,16 @@ type State struct {
 	Losses []float64
 }
 
+// Objective builds the training loss from the parameter nodes, a batch x [B, d], its labels [B]
+// (int32; zeros when the data has none) and the random state. Nil means the score-matching loss of
+// Config.Loss with the network as a score (nets.ScoreFn).
+type Objective func(params []*Node, x, labels, rng *Node) (loss, newRng *Node)
+
+// Labeled is data that also draws a class label per point (toy mixtures: the component).
+type Labeled interface {
+	SampleLabeled(r *rand.Rand, n int) ([][]float64, []int)
+}
+
 // Trainer trains one network on one SDE and data set.
 type Trainer struct {
 	Backend compute.Backend
@@ -134,6 +144,9 @@ type Trainer struct {
 	State  *State
 	// Dir is the checkpoint directory ("" for none).
 	Dir string
+	// Objective replaces the score-matching loss (a classifier's cross-entropy, a conditional
+	// score's loss with label dropout); set it before the first Run.
+	Objective Objective
 
 	step *Exec
 }
@@ -187,16 +200,21 @@ func New(b compute.Backend, net nets.Net, s sde.SDE, data Data, cfg Config, dir 
 	return t, nil
 }
 
-// buildStep compiles the training step: inputs [params…, ema…, m…, v…, rng, x, step], outputs
+// buildStep compiles the training step: inputs [params…, ema…, m…, v…, rng, x, step, labels], outputs
 // [params…, ema…, m…, v…, rng, loss, gradNorm].
 func (t *Trainer) buildStep() (*Exec, error) {
 	np := len(t.Names)
 	c := t.Config
 	return NewExec(t.Backend, func(in []*Node) []*Node {
 		params, ema, m, v := in[:np], in[np:2*np], in[2*np:3*np], in[3*np:4*np]
-		rng, x, step := in[4*np], in[4*np+1], in[4*np+2]
-		score := nets.ScoreFn(t.Net, params, t.SDE, c.ScaleBySigma)
-		loss, newRng := losses.Loss(t.SDE, score, StopGradient(x), rng, c.Loss)
+		rng, x, step, labels := in[4*np], in[4*np+1], in[4*np+2], in[4*np+3]
+		var loss, newRng *Node
+		if t.Objective != nil {
+			loss, newRng = t.Objective(params, StopGradient(x), labels, rng)
+		} else {
+			score := nets.ScoreFn(t.Net, params, t.SDE, c.ScaleBySigma)
+			loss, newRng = losses.Loss(t.SDE, score, StopGradient(x), rng, c.Loss)
+		}
 		var trainable []*Node
 		for i, p := range params {
 			if !t.Frozen[i] {
@@ -245,10 +263,21 @@ func (t *Trainer) buildStep() (*Exec, error) {
 	})
 }
 
-// batchTensor draws the next batch from the data as a float32 [Batch, d] tensor.
-func (t *Trainer) batchTensor() *tensors.Tensor {
+// batchTensor draws the next batch from the data as a float32 [Batch, d] tensor and its int32
+// labels [Batch] (zeros for unlabeled data).
+func (t *Trainer) batchTensor() (*tensors.Tensor, *tensors.Tensor) {
 	r := rand.New(t.State.DataRNG)
-	pts := t.Data.Sample(r, t.Config.Batch)
+	var pts [][]float64
+	labels := make([]int32, t.Config.Batch)
+	if l, ok := t.Data.(Labeled); ok && t.Objective != nil {
+		var ks []int
+		pts, ks = l.SampleLabeled(r, t.Config.Batch)
+		for i, k := range ks {
+			labels[i] = int32(k)
+		}
+	} else {
+		pts = t.Data.Sample(r, t.Config.Batch)
+	}
 	d := len(pts[0])
 	flat := make([]float32, 0, len(pts)*d)
 	for _, p := range pts {
@@ -256,7 +285,7 @@ func (t *Trainer) batchTensor() *tensors.Tensor {
 			flat = append(flat, float32(v))
 		}
 	}
-	return tensors.FromFlatDataAndDimensions(flat, len(pts), d)
+	return tensors.FromFlatDataAndDimensions(flat, len(pts), d), tensors.FromFlatDataAndDimensions(labels, len(labels))
 }
 
 // Run trains until Config.Steps, writing checkpoints to Dir and the progress to log (nil: none).
@@ -284,7 +313,8 @@ func (t *Trainer) Run(log io.Writer) error {
 				args = append(args, v)
 			}
 		}
-		args = append(args, st.RNG, t.batchTensor(), float32(st.Step))
+		x, labels := t.batchTensor()
+		args = append(args, st.RNG, x, float32(st.Step), labels)
 		outs, err := t.step.Call(args...)
 		if err != nil {
 			return fmt.Errorf("training step %d: %w", st.Step+1, err)
