@@ -380,3 +380,6 @@ func (m *Mixture) axisAligned() bool {
 	}
 	return true
 }
+
+// Prob is the density p(x) for one point x [d].
+func (m *Mixture) Prob(x []float64) float64 { return math.Exp(m.LogProb(x)) }
