@@ -317,3 +317,26 @@ func TemperatureSamples(b compute.Backend, s sde.SDE, score sde.ScoreFn, n, d in
 	x, _, err := Decode(b, s, score, z, o)
 	return x, err
 }
+
+// UniformDequantize turns 8-bit data scaled to [0, 1] (x = k/255) into continuous values
+// (255·x + u)/256 with u ~ U[0, 1), the references' uniform dequantization: the continuous density's
+// bits/dim then bound the discrete data's, and BitsPerDim's offset (8 for [0, 1]) converts units.
+func UniformDequantize(x [][]float64, r *rand.Rand) [][]float64 {
+	out := make([][]float64, len(x))
+	for i, p := range x {
+		out[i] = make([]float64, len(p))
+		for j, v := range p {
+			out[i][j] = (255*v + r.Float64()) / 256
+		}
+	}
+	return out
+}
+
+// Offset8Bit is the references' bits/dim offset for 8-bit data: 8 when the model sees [0, 1] and 7
+// when it sees [−1, 1] (the log2 of the inverse scaler's slope, plus 8).
+func Offset8Bit(centered bool) float64 {
+	if centered {
+		return 7
+	}
+	return 8
+}

@@ -2,6 +2,7 @@ package likelihood
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -137,5 +138,27 @@ func TestSlerp(t *testing.T) {
 	}
 	if math.Abs(path[1][0]-math.Sqrt(0.5)) > 1e-12 || math.Abs(path[2][1]-1) > 1e-12 {
 		t.Errorf("slerp = %v", path)
+	}
+}
+
+// TestDequantizeAndBPD: dequantized 8-bit values stay in their bin [k/256, (k+1)/256), and the
+// bits/dim conversion of a uniform density on [0, 1]^d is 0 + 8 (one 8-bit symbol per dimension).
+func TestDequantizeAndBPD(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := [][]float64{{0, 1, 128.0 / 255}}
+	for range 100 {
+		y := UniformDequantize(x, r)
+		for j, k := range []float64{0, 255, 128} {
+			if y[0][j] < k/256 || y[0][j] >= (k+1)/256 {
+				t.Fatalf("dequantized %v left its bin %v", y[0][j], k)
+			}
+		}
+	}
+	// log p = 0 for the uniform density on [0,1]^d: NLL 0 nats → 8 bits/dim after the offset.
+	if got := BitsPerDim(0, 3, Offset8Bit(false)); got != 8 {
+		t.Errorf("bits/dim %v, want 8", got)
+	}
+	if got := BitsPerDim(3*math.Ln2, 3, Offset8Bit(true)); math.Abs(got-8) > 1e-12 {
+		t.Errorf("bits/dim %v, want 8", got)
 	}
 }
