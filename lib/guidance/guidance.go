@@ -69,24 +69,7 @@ func Inpaint(b compute.Backend, s sde.SDE, score sde.ScoreFn, data, mask [][]flo
 		return nil, fmt.Errorf("inpaint: %d data rows and %d mask rows: give one mask row per point", len(data), len(mask))
 	}
 	pc := o.PC
-	if err := pc.Validate(s); err != nil {
-		return nil, err
-	}
-	if pc.N > 0 && pc.N != s.N() {
-		var err error
-		if s, err = sde.WithN(s, pc.N); err != nil {
-			return nil, err
-		}
-	}
-	eps := pc.Eps
-	if eps == 0 {
-		eps = sampling.DefaultEps(s)
-	}
-	pred, err := sampling.NewPredictor(pc.Predictor, s, score, pc.ProbabilityFlow)
-	if err != nil {
-		return nil, err
-	}
-	corr, err := sampling.NewCorrector(pc.Corrector, s, score, pc.CorrectorOptions)
+	s, eps, pred, corr, err := pc.Prepare(s, score)
 	if err != nil {
 		return nil, err
 	}

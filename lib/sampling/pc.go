@@ -59,17 +59,17 @@ func (o PCOptions) Validate(s sde.SDE) error {
 	return nil
 }
 
-// PC draws samples of the given shape [n, ...] with the predictor–corrector sampler: x_N from the
-// prior, then for each t in linspace(T, eps, N) one corrector update (M inner steps) and one
-// predictor update (in the order chosen). One compiled step serves every t.
-func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOptions, run Run) (*Result, error) {
+// Prepare validates the options for s and returns the SDE discretized with N steps, the last time
+// of the grid and the predictor and corrector: the parts of a PC sampler, for samplers built on it
+// (imputation, guidance).
+func (o PCOptions) Prepare(s sde.SDE, score sde.ScoreFn) (sde.SDE, float64, *Predictor, *Corrector, error) {
 	if err := o.Validate(s); err != nil {
-		return nil, err
+		return nil, 0, nil, nil, err
 	}
 	if o.N > 0 && o.N != s.N() {
 		var err error
 		if s, err = sde.WithN(s, o.N); err != nil {
-			return nil, err
+			return nil, 0, nil, nil, err
 		}
 	}
 	eps := o.Eps
@@ -78,9 +78,20 @@ func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOption
 	}
 	pred, err := NewPredictor(o.Predictor, s, score, o.ProbabilityFlow)
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, nil, err
 	}
 	corr, err := NewCorrector(o.Corrector, s, score, o.CorrectorOptions)
+	if err != nil {
+		return nil, 0, nil, nil, err
+	}
+	return s, eps, pred, corr, nil
+}
+
+// PC draws samples of the given shape [n, ...] with the predictor–corrector sampler: x_N from the
+// prior, then for each t in linspace(T, eps, N) one corrector update (M inner steps) and one
+// predictor update (in the order chosen). One compiled step serves every t.
+func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOptions, run Run) (*Result, error) {
+	s, eps, pred, corr, err := o.Prepare(s, score)
 	if err != nil {
 		return nil, err
 	}
