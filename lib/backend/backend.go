@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -98,5 +99,9 @@ func Describe() string {
 	return fmt.Sprintf("backend: %s [%s] (%s) — %s", b.Name(), choice.Config, b.Description(), choice.Reason)
 }
 
-// Available lists the backends compiled into this program (e.g. ["go", "xla"]).
-func Available() []string { return compute.List() }
+// Available lists the backends compiled into this program, sorted (e.g. ["go", "xla"]).
+func Available() []string {
+	names := append([]string(nil), compute.List()...)
+	sort.Strings(names)
+	return names
+}
