@@ -129,6 +129,18 @@ func TestLoadMNISTErrors(t *testing.T) {
 		t.Fatalf("truncated: got %v", err)
 	}
 
+	// Truncated gzip stream.
+	gz, err := os.ReadFile(filepath.Join(src, "t10k-images-idx3-ubyte.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("t10k-images-idx3-ubyte.gz", gz[:len(gz)/2])
+	_, err = LoadMNIST(dir, "test")
+	if err == nil || !strings.Contains(err.Error(), "t10k-images-idx3-ubyte.gz: corrupt or truncated gzip stream") {
+		t.Fatalf("truncated gzip: got %v", err)
+	}
+	os.Remove(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"))
+
 	// Count mismatch: 999 labels for 1000 images.
 	write("t10k-images-idx3-ubyte", imgs)
 	short := append([]byte(nil), lbls[:len(lbls)-1]...)
