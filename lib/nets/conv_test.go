@@ -119,3 +119,50 @@ func TestGroupNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestTutorialUNet builds the tutorial U-Net on a batch of 28×28 images: the output has the input's
+// shape, and the gradient of a loss reaches every trainable parameter with finite values.
+func TestTutorialUNet(t *testing.T) {
+	be := backend.MustNew()
+	u := NewTutorialUNet()
+	p, err := u.Init(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	x := make([]float32, 2*28*28)
+	for i := range x {
+		x[i] = float32(r.Float64())
+	}
+	args := []any{tensors.FromFlatDataAndDimensions(x, 2, 28, 28, 1), []float32{0.3, 0.9}}
+	for _, v := range p.Values {
+		args = append(args, v)
+	}
+	outs, err := ExecOnceN(be, func(in []*Node) []*Node {
+		params := in[2:]
+		out := u.Forward(params, in[0], in[1])
+		loss := ReduceAllMean(Square(out))
+		var trainable []*Node
+		for i, q := range params {
+			if !p.Frozen[i] {
+				trainable = append(trainable, q)
+			}
+		}
+		grads := Gradient(loss, trainable...)
+		norm := ZerosLike(loss)
+		for _, g := range grads {
+			norm = Add(norm, ReduceAllSum(Square(g)))
+		}
+		return []*Node{out, norm}
+	}, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := outs[0].Shape().Dimensions; len(d) != 4 || d[1] != 28 || d[2] != 28 || d[3] != 1 {
+		t.Fatalf("output shape %v, want [2 28 28 1]", d)
+	}
+	if g := float64(outs[1].Value().(float32)); !(g > 0) || math.IsInf(g, 0) {
+		t.Errorf("squared gradient norm %v", g)
+	}
+	t.Logf("%d trainable parameters", p.Count())
+}

@@ -74,6 +74,8 @@ type Spec struct {
 	// Out and Classes: the MLP's output size and number of classes (0 when unused).
 	Out     int `json:"out,omitempty"`
 	Classes int `json:"classes,omitempty"`
+	// Image is [H, W, C] for image networks.
+	Image []int `json:"image,omitempty"`
 }
 
 // FromSpec rebuilds a network from its Spec.
@@ -82,6 +84,12 @@ func FromSpec(s Spec) (Net, error) {
 	case "mlp":
 		m := &MLP{Dim: s.Dim, Hidden: s.Hidden, FourierFeatures: s.FourierFeatures, FourierScale: s.FourierScale, Out: s.Out, Classes: s.Classes}
 		return m, m.validate()
+	case "unet":
+		if len(s.Image) != 3 {
+			return nil, fmt.Errorf("unet spec without its image shape [H, W, C]")
+		}
+		u := &UNet{H: s.Image[0], W: s.Image[1], C: s.Image[2], Channels: s.Hidden, EmbedDim: s.FourierFeatures, FourierScale: s.FourierScale}
+		return u, u.validate()
 	case "ncsn-mlp":
 		m := &NoiseConditionalMLP{Dim: s.Dim, Hidden: s.Hidden, Levels: s.Levels, SigmaMin: s.SigmaMin, SigmaMax: s.SigmaMax, EmbedDim: s.EmbedDim}
 		return m, m.validate()
