@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gomlx/compute"
 	"github.com/scoresde/scoresde/lib/backend"
 )
 
@@ -36,4 +37,14 @@ func init() {
 			}
 		},
 	})
+}
+
+// startBackend starts the GoMLX backend and writes which one runs, and why, to w.
+func startBackend(w io.Writer) (compute.Backend, error) {
+	b, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(w, backend.Describe())
+	return b, nil
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/figures"
 )
 
@@ -42,11 +41,10 @@ func init() {
 				if err := os.MkdirAll(*out, 0o755); err != nil {
 					return fmt.Errorf("creating the output directory: %w", err)
 				}
-				b, err := backend.New()
+				b, err := startBackend(stderr)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(stderr, backend.Describe())
 				start := time.Now()
 				files, err := figures.Write(b, *out, names, stdout)
 				if err != nil {

@@ -7,7 +7,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/likelihood"
 	"github.com/scoresde/scoresde/lib/npy"
 )
@@ -85,11 +84,10 @@ func init() {
 				if err != nil {
 					return err
 				}
-				b, err := backend.New()
+				b, err := startBackend(stderr)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(stderr, backend.Describe())
 				start := time.Now()
 				res, err := likelihood.LogLikelihood(b, md.sde, md.score, pts, o)
 				if err != nil {
@@ -142,11 +140,10 @@ func init() {
 					if err != nil {
 						return err
 					}
-					b, err := backend.New()
+					b, err := startBackend(stderr)
 					if err != nil {
 						return err
 					}
-					fmt.Fprintln(stderr, backend.Describe())
 					start := time.Now()
 					f := likelihood.Encode
 					if dir.name == "decode" {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/guidance"
 	"github.com/scoresde/scoresde/lib/npy"
 	"github.com/scoresde/scoresde/lib/progress"
@@ -110,11 +109,10 @@ func init() {
 				default:
 					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames, ", "))
 				}
-				b, err := backend.New()
+				b, err := startBackend(stderr)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(stderr, backend.Describe())
 				run := sampling.Run{Seed: *seed}
 				if *traj != "" {
 					run.RecordEvery = *every

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/figures"
 	"github.com/scoresde/scoresde/lib/losses"
 	"github.com/scoresde/scoresde/lib/nets"
@@ -128,11 +127,10 @@ func init() {
 					mlp.Hidden, mlp.FourierScale = widths, *fourier
 					net = mlp
 				}
-				b, err := backend.New()
+				b, err := startBackend(stderr)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(stderr, backend.Describe())
 				tr, err := train.New(b, net, s, d, cfg, *ckpt)
 				if err != nil {
 					return err

@@ -10,7 +10,6 @@ package guidance
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -136,8 +135,7 @@ func Inpaint(b compute.Backend, s sde.SDE, score sde.ScoreFn, data, mask [][]flo
 	n := s.N()
 	res := &sampling.Result{NFE: n * (pred.ScoreEvals + corr.ScoreEvals), ReferenceNFE: n * (pc.Steps + 1)}
 	var mean *tensors.Tensor
-	for i := range n {
-		t := s.T() + (eps-s.T())*float64(i)/math.Max(float64(n-1), 1)
+	for i, t := range sampling.Linspace(s.T(), eps, n) {
 		o, err := step.Call(x, t, rng, dtensor, mtensor)
 		if err != nil {
 			return nil, fmt.Errorf("inpaint step %d: %w", i, err)

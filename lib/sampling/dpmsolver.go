@@ -76,7 +76,7 @@ func dpmSolver(b compute.Backend, s sde.SDE, score sde.ScoreFn, order int, x *te
 	}
 	rec := recorder{every: run.RecordEvery, res: res}
 	rec.record(0, n, t0, x)
-	lambdas := linspace(l0, l1, n+1)
+	lambdas := Linspace(l0, l1, n+1)
 	for i := range n {
 		ls, lt := lambdas[i], lambdas[i+1]
 		h := lt - ls

@@ -57,7 +57,7 @@ func DefaultAnnealed() AnnealedOptions {
 func (o AnnealedOptions) Sigmas() []float64 {
 	out := make([]float64, o.Levels)
 	for i := range out {
-		out[i] = math.Exp(linspace(math.Log(o.SigmaMax), math.Log(o.SigmaMin), o.Levels)[i])
+		out[i] = math.Exp(Linspace(math.Log(o.SigmaMax), math.Log(o.SigmaMin), o.Levels)[i])
 	}
 	return out
 }

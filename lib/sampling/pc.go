@@ -21,7 +21,7 @@ type PCOptions struct {
 	CorrectorOptions
 	// N is the number of time steps; 0 uses the SDE's N. The SDE is discretized with this N.
 	N int
-	// Eps is the last time of the grid linspace(T, Eps, N); 0 selects DefaultEps.
+	// Eps is the last time of the grid Linspace(T, Eps, N); 0 selects DefaultEps.
 	Eps float64
 	// Denoise returns the noise-free mean of the last predictor step (Tweedie denoising; the
 	// references' noise_removal, on by default).
@@ -88,7 +88,7 @@ func (o PCOptions) Prepare(s sde.SDE, score sde.ScoreFn) (sde.SDE, float64, *Pre
 }
 
 // PC draws samples of the given shape [n, ...] with the predictor–corrector sampler: x_N from the
-// prior, then for each t in linspace(T, eps, N) one corrector update (M inner steps) and one
+// prior, then for each t in Linspace(T, eps, N) one corrector update (M inner steps) and one
 // predictor update (in the order chosen). One compiled step serves every t.
 func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOptions, run Run) (*Result, error) {
 	s, eps, pred, corr, err := o.Prepare(s, score)
@@ -123,7 +123,7 @@ func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOption
 	rec := recorder{every: run.RecordEvery, res: res}
 	rec.record(0, n, s.T(), x)
 	var mean *tensors.Tensor
-	for i, t := range linspace(s.T(), eps, n) {
+	for i, t := range Linspace(s.T(), eps, n) {
 		outs, err := step.Call(x, t, rng)
 		if err != nil {
 			return nil, fmt.Errorf("PC step %d (t=%g): %w", i, t, err)

@@ -154,7 +154,7 @@ func stepExec(b compute.Backend, u Update) (*Exec, error) {
 }
 
 // linspace returns n points from a to b inclusive.
-func linspace(a, b float64, n int) []float64 {
+func Linspace(a, b float64, n int) []float64 {
 	out := make([]float64, n)
 	for i := range out {
 		if n == 1 {
