@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -78,8 +80,23 @@ type Spec struct {
 	Image []int `json:"image,omitempty"`
 }
 
+// builders holds the network kinds that other files of the package or other packages register.
+var builders = map[string]func(Spec) (Net, error){}
+
+// Register makes FromSpec rebuild networks of the given kind with build (call it from an init
+// function). It panics when the kind is already taken.
+func Register(kind string, build func(Spec) (Net, error)) {
+	if _, ok := builders[kind]; ok || kind == "mlp" || kind == "unet" || kind == "ncsn-mlp" {
+		panic(fmt.Sprintf("nets: network kind %q registered twice", kind))
+	}
+	builders[kind] = build
+}
+
 // FromSpec rebuilds a network from its Spec.
 func FromSpec(s Spec) (Net, error) {
+	if build, ok := builders[s.Kind]; ok {
+		return build(s)
+	}
 	switch s.Kind {
 	case "mlp":
 		m := &MLP{Dim: s.Dim, Hidden: s.Hidden, FourierFeatures: s.FourierFeatures, FourierScale: s.FourierScale, Out: s.Out, Classes: s.Classes}
@@ -95,7 +112,12 @@ func FromSpec(s Spec) (Net, error) {
 		return m, m.validate()
 	}
 	raw, _ := json.Marshal(s)
-	return nil, fmt.Errorf("unknown network kind in %s: want mlp or ncsn-mlp", raw)
+	kinds := []string{"mlp", "ncsn-mlp", "unet"}
+	for k := range builders {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds[3:])
+	return nil, fmt.Errorf("unknown network kind in %s: want one of %s", raw, strings.Join(kinds, ", "))
 }
 
 // dense draws a [in, out] weight and [out] bias with PyTorch's default Linear initialization,
