@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
+	imgdata "github.com/scoresde/scoresde/lib/data"
 	"github.com/scoresde/scoresde/lib/likelihood"
 	"github.com/scoresde/scoresde/lib/npy"
 )
@@ -56,13 +60,15 @@ func init() {
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 			buildModel := modelFlags(fs)
 			buildODE := odeFlags(fs)
-			points := fs.String("points", "points.npy", "points to evaluate, an (n, d) .npy array")
+			points := fs.String("points", "points.npy", "points to evaluate: an (n, d) .npy array, or test for the test images of an image model's data set (uniformly dequantized)")
+			dataDir := fs.String("data-dir", "", "with --points test: the image set's folder (default: <cache>/<set>)")
+			nTest := fs.Int("n", 100, "with --points test: the number of test images (the first n)")
 			out := fs.String("out", "logp.npy", "log p per point (nats), an (n,) .npy array")
-			div := fs.String("divergence", "exact", "divergence: exact or hutchinson")
+			div := fs.String("divergence", "auto", "divergence: exact, hutchinson, or auto (exact up to d = 16, hutchinson above)")
 			probes := fs.Int("probes", 1, "hutchinson probes per point")
 			gaussian := fs.Bool("gaussian-probes", false, "hutchinson: Gaussian instead of Rademacher probes")
 			repeats := fs.Int("repeats", 1, "passes averaged (fresh probes each)")
-			offset := fs.Float64("bpd-offset", 0, "added to bits/dim (8 for 8-bit data in [0,1], 7 for [−1,1]; 0 for continuous toys)")
+			offset := fs.Float64("bpd-offset", math.NaN(), "added to bits/dim (8 for 8-bit data in [0,1], 7 for [−1,1]; 0 for continuous toys); default: 8 or 7 for image models, 0 otherwise")
 			seed := fs.Uint64("seed", 0, "seed of the probes")
 			return func(args []string, stdout, stderr io.Writer) error {
 				if len(args) > 0 {
@@ -77,11 +83,49 @@ func init() {
 				if err != nil {
 					return err
 				}
+				if o.Divergence == "auto" {
+					o.Divergence = "exact"
+					if md.dim > 16 {
+						o.Divergence = "hutchinson"
+					}
+				}
 				if err := o.Validate(md.sde); err != nil {
 					return usageError{err.Error()}
 				}
-				pts, err := readPointsFor(*points, "--points", md)
-				if err != nil {
+				if md.image != nil {
+					o.DType = dtypes.Float32 // as the references; float64 image networks run at half speed
+				}
+				if math.IsNaN(*offset) {
+					*offset = 0
+					if md.image != nil {
+						*offset = likelihood.Offset8Bit(md.centered)
+					}
+				}
+				var pts [][]float64
+				if *points == "test" {
+					if md.image == nil || !isImageSet(md.dataName) {
+						return usagef("--points test needs an image model trained on %s (--score DIR)", strings.Join(imageSets, " or "))
+					}
+					if *nTest < 1 {
+						return usagef("--n=%d, want ≥ 1", *nTest)
+					}
+					imgs, err := loadImages(md.dataName, *dataDir, "test", stderr)
+					if err != nil {
+						return fmt.Errorf("--points test: %w", err)
+					}
+					set, err := imgdata.NewSet(imgs, false)
+					if err != nil {
+						return err
+					}
+					pts = likelihood.UniformDequantize(set.Rows(0, *nTest), rand.New(rand.NewPCG(*seed, 0xde9)))
+					if md.centered {
+						for _, p := range pts {
+							for j := range p {
+								p[j] = 2*p[j] - 1
+							}
+						}
+					}
+				} else if pts, err = readPointsFor(*points, "--points", md); err != nil {
 					return err
 				}
 				b, err := startBackend(stderr)
@@ -99,7 +143,7 @@ func init() {
 				nll := res.MeanNLL()
 				fmt.Fprintf(stdout, "%d points of %s, %s SDE, %s divergence: mean NLL %.4f nats = %.4f bits/dim; NFE %d; %s\n",
 					len(pts), md.name, md.sde.Name(), o.Divergence, nll, likelihood.BitsPerDim(nll, md.dim, *offset), res.NFE, time.Since(start).Round(time.Millisecond))
-				if md.mixture != nil && *div == "exact" && md.mixture.Dim() == md.dim {
+				if md.mixture != nil && o.Divergence == "exact" && md.mixture.Dim() == md.dim {
 					exact := 0.0
 					p := md.mixture.Perturb(md.sde, o.Eps)
 					for _, x := range pts {

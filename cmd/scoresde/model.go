@@ -20,6 +20,11 @@ type model struct {
 	mixture *toy.Mixture // the --data mixture when it is one (nil for shapes and .npy data)
 	exact   bool         // score is the mixture's exact score
 	ref     [][]float64  // data points for plot bounds (may be empty)
+	// image is [H, W, C] for image models (nil for points); centered says the model's pixels lie
+	// in [−1, 1] (else [0, 1]); dataName is its training data ("mnist").
+	image    []int
+	centered bool
+	dataName string
 }
 
 // modelFlags defines --data, the SDE flags and --score on fs; the returned function resolves them.
@@ -43,7 +48,8 @@ func modelFlags(fs *flag.FlagSet) func(stderr io.Writer) (*model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--score: %w", err)
 		}
-		md := &model{score: ck.ScoreFn(true), sde: ck.SDE, dim: ck.Net.Spec().Dim, name: fmt.Sprintf("%s (step %d)", ck.Path, ck.State.Step)}
+		md := &model{score: ck.ScoreFn(true), sde: ck.SDE, dim: ck.Net.Spec().Dim, name: fmt.Sprintf("%s (step %d)", ck.Path, ck.State.Step),
+			image: ck.Net.Spec().Image, centered: ck.Config.Centered, dataName: ck.Config.Data}
 		fmt.Fprintf(stderr, "score: %s network of %s on the %s SDE (%s), EMA weights\n", ck.Net.Spec().Kind, ck.Path, md.sde.Name(), md.sde)
 		if d, err := toy.Load(*data); err == nil && d.Dim() == md.dim {
 			md.ref = d.Sample(toy.NewRand(1), 500)

@@ -47,7 +47,7 @@ func init() {
 			out := fs.String("out", "samples.npy", "output .npy file, shaped (n, d)")
 			traj := fs.String("trajectory", "", "also write the trajectory as a (snapshots, n, d) .npy file")
 			every := fs.Int("record-every", 10, "with --trajectory: record every k steps")
-			plotPath := fs.String("plot", "", "also draw the samples (2-D data) to this PNG (and SVG)")
+			plotPath := fs.String("plot", "", "also draw the samples (2-D data) to this PNG (and SVG); image models: the PNG grid of the samples (default: --out with .png)")
 			quiet := fs.Bool("quiet", false, "no progress bar")
 			class := fs.Int("class", -1, "sample one class (mixture component k, 0-based) with the exact classifier's guidance")
 			scale := fs.Float64("guidance-scale", 1, "with --class: guidance scale w in s + w·∇log p_t(k | x) (1 is exact conditioning)")
@@ -189,6 +189,18 @@ func init() {
 						return err
 					}
 					fmt.Fprintf(stdout, "wrote %d snapshots to %s\n", len(res.Trajectory), *traj)
+				}
+				if md.image != nil {
+					path := *plotPath
+					if path == "" {
+						path = strings.TrimSuffix(*out, ".npy") + ".png"
+					}
+					file, err := saveImageGrid(path, pts, md.image, md.centered)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "wrote the image grid %s\n", file)
+					return nil
 				}
 				if *plotPath != "" {
 					if dim != 2 {

@@ -74,6 +74,10 @@ type Config struct {
 	// CheckpointEvery writes a checkpoint every K steps (0: only at the end); Keep is how many to
 	// keep (default 3).
 	CheckpointEvery, Keep int
+	// Data names the training data and Centered says whether image pixels were scaled to [−1, 1]
+	// (else [0, 1]); both are recorded in checkpoints so that samples map back to pixels.
+	Data     string `json:",omitempty"`
+	Centered bool   `json:",omitempty"`
 }
 
 // Default returns the toy defaults: 5,000 steps of batch 512, Adam lr 2e-3 with 100 warm-up steps
