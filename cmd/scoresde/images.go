@@ -73,10 +73,10 @@ func imageNet(name string, h, w, c int) (nets.Net, error) {
 	switch name {
 	case "unet", "unet-small":
 		u := nets.NewTutorialUNet()
-		u.H, u.W, u.C = h, w, c
 		if name == "unet-small" {
-			u.Channels = []int{16, 32, 64, 128}
+			u = nets.NewSmallUNet()
 		}
+		u.H, u.W, u.C = h, w, c
 		return u, nil
 	}
 	p, err := preset(name)
