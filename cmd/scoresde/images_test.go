@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mnistDir finds the 10,000-digit MNIST sample beside the checkout (<x>/shared/data/mnist10k).
+func mnistDir(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	for d := wd; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "shared", "data", "mnist10k")
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		if filepath.Dir(d) == d {
+			t.Skip("shared/data/mnist10k not found beside the checkout")
+		}
+	}
+}
+
+func TestImageBadInvocations(t *testing.T) {
+	mnist := mnistDir(t)
+	corrupt := t.TempDir()
+	for _, name := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		if err := os.WriteFile(filepath.Join(corrupt, name), []byte("not an IDX file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train", "--data", "8gaussians", "--net", "unet"}, 2, "--net unet is an image network"},
+		{[]string{"train", "--data", "8gaussians", "--centered", "true"}, 2, "--data-dir, --centered and --flip are for image sets"},
+		{[]string{"train", "--data", "mnist", "--data-dir", mnist, "--net", "resnet"}, 2, `--net "resnet": use one of unet, unet-small`},
+		{[]string{"train", "--data", "mnist", "--data-dir", mnist, "--centered", "maybe"}, 2, `--centered "maybe": use true, false or auto`},
+		{[]string{"train", "--data", "mnist", "--data-dir", mnist, "--loss", "smld", "--sde", "ve"}, 2, "--loss smld trains the noise-conditional MLP on toys"},
+		{[]string{"train", "--data", "mnist", "--data-dir", corrupt}, 1, "train-images-idx3-ubyte"},
+		{[]string{"likelihood", "--points", "test"}, 2, "--points test needs an image model"},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := run(c.args, &stdout, &stderr)
+		if code != c.code || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("scoresde %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), code, stderr.String(), c.code, c.want)
+		}
+	}
+}
+
+// TestImagePipeline trains the MNIST preset for a few steps, then samples an image grid and
+// evaluates bits/dim on test digits from the checkpoint.
+func TestImagePipeline(t *testing.T) {
+	mnist := mnistDir(t)
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "ckpt")
+	runOK := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("scoresde %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+		}
+		return stdout.String()
+	}
+	out := runOK("train", "--data", "mnist", "--data-dir", mnist, "--steps", "3", "--ckpt", ckpt, "--quiet")
+	if !strings.Contains(out, "mnist (9000 images 28×28×1)") || !strings.Contains(out, "vp SDE") {
+		t.Fatalf("train output %q: want the MNIST training set and the VP SDE (the image default)", out)
+	}
+	samples := filepath.Join(dir, "s.npy")
+	out = runOK("sample", "--score", ckpt, "--sampler", "ode", "--method", "euler", "--steps", "3", "--n", "4", "--out", samples, "--quiet")
+	if _, err := os.Stat(filepath.Join(dir, "s.png")); err != nil || !strings.Contains(out, "image grid") {
+		t.Fatalf("sample output %q: want an image grid s.png (%v)", out, err)
+	}
+	out = runOK("likelihood", "--score", ckpt, "--points", "test", "--data-dir", mnist, "--n", "2", "--method", "euler", "--steps", "3", "--out", filepath.Join(dir, "logp.npy"))
+	if !strings.Contains(out, "2 points") || !strings.Contains(out, "bits/dim") || !strings.Contains(out, "hutchinson") {
+		t.Fatalf("likelihood output %q: want bits/dim of 2 test digits with the Hutchinson divergence", out)
+	}
+}
