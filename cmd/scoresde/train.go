@@ -88,9 +88,11 @@ func init() {
 				fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 				images := isImageSet(*data)
 				if images {
-					// Image defaults: the VP SDE, batch 64 and lr 1e-3 (a fast schedule for a small CPU;
+					// Image defaults: the VP SDE, batch 64, 2000 steps and lr 1e-3 (a fast schedule for a small CPU;
 					// the references use 2e-4 with 5000 warm-up steps at batch 128).
-					defaults := map[string]string{"sde": "vp", "batch": "64", "lr": "1e-3", "steps": "2000", "checkpoint-every": "500"}
+					// The EMA warms up as in the PyTorch reference, so that a short run's average does not
+					// still hold the initial weights (0.999^2000 = 0.14).
+					defaults := map[string]string{"sde": "vp", "batch": "64", "lr": "1e-3", "steps": "2000", "checkpoint-every": "500", "ema-warmup": "true"}
 					for name, v := range defaults {
 						if !set[name] {
 							if err := fs.Set(name, v); err != nil {
