@@ -37,3 +37,12 @@ func ColorBlocks(h, w int) (*Mixture, error) {
 	}
 	return m.WithName(fmt.Sprintf("colorblocks-%dx%d", h, w)), nil
 }
+
+// ImageShape is the [H, W, C] shape of the presets whose points are images (colorblocks: 8×8×3),
+// nil for the others.
+func ImageShape(preset string) []int {
+	if preset == "colorblocks" {
+		return []int{8, 8, 3}
+	}
+	return nil
+}

@@ -37,6 +37,14 @@ var presets = map[string]func() Distribution{
 	"bimodal1d": func() Distribution {
 		return mustMixture("bimodal1d", []float64{0.4, 0.6}, [][]float64{{-1}, {1}}, isoCovs(2, 1, 0.04))
 	},
+	// colorblocks: 8×8 colour images of two flat colour blocks (d = 192), see ColorBlocks.
+	"colorblocks": func() Distribution {
+		m, err := ColorBlocks(8, 8)
+		if err != nil {
+			panic(err)
+		}
+		return m.WithName("colorblocks")
+	},
 	"moons":        func() Distribution { return shape{"moons", moons} },
 	"swissroll":    func() Distribution { return shape{"swissroll", swissRoll} },
 	"rings":        func() Distribution { return shape{"rings", rings} },

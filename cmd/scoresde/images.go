@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/scoresde/scoresde/lib/data"
+	"github.com/scoresde/scoresde/lib/figures"
 	"github.com/scoresde/scoresde/lib/nets"
 	"github.com/scoresde/scoresde/plots"
 )
@@ -89,31 +90,15 @@ func imageNet(name string, h, w, c int) (nets.Net, error) {
 	return p, nil
 }
 
-// toPixels maps samples in the model's data scale to [0, 1].
-func toPixels(pts [][]float64, centered bool) [][]float64 {
-	out := make([][]float64, len(pts))
-	for i, p := range pts {
-		q := make([]float64, len(p))
-		for j, v := range p {
-			if centered {
-				v = (v + 1) / 2
-			}
-			q[j] = v
-		}
-		out[i] = q
-	}
-	return out
-}
-
-// saveImageGrid writes images (rows of h·w·c values in the model's scale) as one PNG grid.
-func saveImageGrid(path string, pts [][]float64, image []int, centered bool) (string, error) {
-	cols := 1
-	for cols*cols < len(pts) {
-		cols++
-	}
-	img, err := plots.ImageGrid(toPixels(pts, centered), image[0], image[1], image[2], cols)
+// saveImageGrid writes images (rows of h·w·c values in the model's scale) as one PNG grid with cols
+// columns (0: near-square); images smaller than 16 pixels are enlarged.
+func saveImageGrid(path string, pts [][]float64, image []int, centered bool, cols int) (string, error) {
+	img, err := figures.Images(pts, image, centered, cols)
 	if err != nil {
 		return "", err
+	}
+	if image[0] < 16 {
+		img = figures.Enlarge(img, 4)
 	}
 	files, err := plots.Save(img, path, 0, 0)
 	if err != nil {

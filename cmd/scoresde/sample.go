@@ -15,6 +15,7 @@ import (
 	"github.com/scoresde/scoresde/lib/sampling"
 	"github.com/scoresde/scoresde/lib/sde"
 	"github.com/scoresde/scoresde/plots"
+	"github.com/scoresde/scoresde/toy"
 )
 
 // samplerNames lists the values of --sampler.
@@ -52,7 +53,11 @@ func init() {
 			class := fs.Int("class", -1, "sample one class (mixture component k, 0-based) with the exact classifier's guidance")
 			scale := fs.Float64("guidance-scale", 1, "with --class: guidance scale w in s + w·∇log p_t(k | x) (1 is exact conditioning)")
 			given := fs.String("given", "", "impute: known coordinates, e.g. 'x1=0.5' or 'x1=0.5,x3=-1' (1-based); the rest is sampled by the PC inpainter")
-			refBug := fs.Bool("reference-mean-bug", false, "with --given: reproduce the references' noise-free output (built from the noised x)")
+			refBug := fs.Bool("reference-mean-bug", false, "with --given, --inpaint-mask or --colorize: reproduce the references' noise-free output (built from the noised x)")
+			maskSpec := fs.String("inpaint-mask", "", "image models: inpaint the --images where the mask is 0: "+strings.Join(guidance.MaskNames(), ", ")+", or a PNG (white = known)")
+			colorize := fs.Bool("colorize", false, "colour image models: colorize the gray versions of the --images (or gray images of H·W values)")
+			images := fs.String("images", "", "with --inpaint-mask or --colorize: the images to start from: test (the data set's test split), data (samples of the --data mixture) or an (n, d) .npy file; default test for checkpoints, data for mixtures")
+			dataDir := fs.String("data-dir", "", "with --images test: the image set's folder (default: <cache>/<set>)")
 			return func(args []string, stdout, stderr io.Writer) error {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
@@ -75,6 +80,16 @@ func init() {
 					}
 					sc = guidance.Guided(sc, grad, *scale)
 					name = fmt.Sprintf("%s, class %d, guidance scale %g", name, *class, *scale)
+				}
+				conditional := *maskSpec != "" || *colorize
+				if conditional && (*given != "" || *class >= 0 || (*maskSpec != "" && *colorize)) {
+					return usagef("use one of --inpaint-mask, --colorize, --given and --class at a time")
+				}
+				if conditional && strings.ToLower(*samplerName) != "pc" {
+					return usagef("--inpaint-mask and --colorize sample with the PC inpainter: use --sampler pc")
+				}
+				if md.image == nil && md.mixture != nil {
+					md.image = toy.ImageShape(md.mixture.Name())
 				}
 				var known map[int]float64
 				if *given != "" {
@@ -129,6 +144,43 @@ func init() {
 					o := sampling.DefaultPC()
 					o.Predictor, o.Corrector, o.SNR, o.Steps = *pred, *corr, *snr, *cSteps
 					o.N, o.Eps, o.Denoise, o.PredictorFirst, o.ProbabilityFlow, o.SqrtDNoiseNorm = *steps, *eps, *denoise, *predFirst, *pflow, *sqrtD
+					if conditional {
+						src := *images
+						if src == "" {
+							src = "test"
+							if md.mixture != nil {
+								src = "data"
+							}
+						}
+						imgs, err := sourceImages(md, src, *dataDir, *n, *seed, stderr)
+						if err != nil {
+							return err
+						}
+						io := guidance.DefaultInpaint()
+						if *eps == 0 {
+							o.Eps = io.PC.Eps
+						}
+						io.PC, io.ReferenceMeanBug = o, *refBug
+						var rows [][]float64
+						if res, rows, err = conditionalSample(b, md, imgs, *maskSpec, *colorize, io, run); err != nil {
+							return err
+						}
+						bar.Finish()
+						if err := npy.WritePoints(*out, res.Points()); err != nil {
+							return err
+						}
+						path := *plotPath
+						if path == "" {
+							path = strings.TrimSuffix(*out, ".npy") + ".png"
+						}
+						file, err := saveImageGrid(path, rows, md.image, md.centered, 3)
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(stdout, "wrote %d %s images to %s and %s (each row: original, condition, sample); NFE %d, %s\n",
+							len(rows)/3, map[bool]string{true: "colorized", false: "inpainted"}[*colorize], *out, file, res.NFE, res.Elapsed.Round(time.Millisecond))
+						return nil
+					}
 					if known == nil {
 						res, err = sampling.PC(b, s, sc, shape, o, run)
 						break
@@ -195,7 +247,7 @@ func init() {
 					if path == "" {
 						path = strings.TrimSuffix(*out, ".npy") + ".png"
 					}
-					file, err := saveImageGrid(path, pts, md.image, md.centered)
+					file, err := saveImageGrid(path, pts, md.image, md.centered, 0)
 					if err != nil {
 						return err
 					}
