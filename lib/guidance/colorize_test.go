@@ -118,8 +118,9 @@ func decoupledMixture(t *testing.T, m *toy.Mixture) *toy.Mixture {
 // Imputation by replacement only approximates the conditional: the gray value tells the colours
 // apart here mainly through the components' gray variances, which the noised known channel conveys
 // only near t = 0, after the colour modes have split. The colour shares stay near the prior weights
-// (about 0.40/0.35/0.24 against the exact 0.33/0.43/0.24), so SW2 sits at about twice the floor at n = 1000
-// (about 4× at n = 4000); TestColorizeIsDecoupledInpaint shows that this is the method's own gap.
+// (about 0.40/0.36/0.24 against the exact 0.33/0.43/0.24, alike with 1,000 or 4,000 steps and with
+// or without the corrector), so SW2 sits at about twice the floor at n = 1000 (about 4× at n = 4000);
+// TestColorizeIsDecoupledInpaint shows that Colorize adds nothing to this gap of the method.
 func TestColorizeGaussianMixture(t *testing.T) {
 	b := backend.MustNew()
 	m := rgbMixture(t)
@@ -146,10 +147,12 @@ func TestColorizeGaussianMixture(t *testing.T) {
 				t.Fatalf("%s: samples %d×%d, want %d×3", s.Name(), len(pts), len(pts[0]), n)
 			}
 			got, _ := ToGray(pts, 1, 1)
+			worst := 0.0
 			for i := range got {
-				if math.Abs(got[i][0]-g) > 1e-5 {
-					t.Fatalf("%s (reference bug %v): sample %d has gray %.8f, want %g", s.Name(), bug, i, got[i][0], g)
-				}
+				worst = math.Max(worst, math.Abs(got[i][0]-g))
+			}
+			if worst > 1e-5 {
+				t.Fatalf("%s (reference bug %v): the samples' gray is up to %.3g away from %g", s.Name(), bug, worst, g)
 			}
 			y, _ := Decouple(pts)
 			uv := make([][]float64, n)
@@ -158,8 +161,8 @@ func TestColorizeGaussianMixture(t *testing.T) {
 			}
 			sw, _ := metrics.SlicedW2(uv, cond.Sample(toy.NewRand(8), n), 50, 3)
 			share, _ := metrics.ModeWeights(cond, uv)
-			t.Logf("%s (reference bug %v): SW2 %.4f to p(colour | gray=%g), floor %.4f; colour shares %.3f (exact %.3f)",
-				s.Name(), bug, sw, g, fl, share, cond.Weights())
+			t.Logf("%s (reference bug %v): SW2 %.4f to p(colour | gray=%g), floor %.4f; colour shares %.3f (exact %.3f); gray error ≤ %.2g",
+				s.Name(), bug, sw, g, fl, share, cond.Weights(), worst)
 			if sw > 3*fl {
 				t.Errorf("%s (reference bug %v): colour SW2 %.4f exceeds 3× the floor %.4f", s.Name(), bug, sw, fl)
 			}
