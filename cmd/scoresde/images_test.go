@@ -123,3 +123,32 @@ func TestInpaintAndColorize(t *testing.T) {
 		t.Errorf("unknown mask: exit %d, %q", code, stderr.String())
 	}
 }
+
+// TestClassifierGuidanceCommands trains a toy time-conditional classifier briefly and samples one
+// class with its guidance.
+func TestClassifierGuidanceCommands(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "cls")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--data", "8gaussians", "--sde", "vp", "--classifier", "--steps", "30", "--ckpt", ckpt, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("train --classifier: exit %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "cross-entropy") {
+		t.Errorf("train --classifier output %q: want the cross-entropy objective named", stdout.String())
+	}
+	out := filepath.Join(dir, "s.npy")
+	if code := run([]string{"sample", "--data", "8gaussians", "--sde", "vp", "--class", "3", "--classifier", ckpt, "--n", "8", "--steps", "50", "--quiet", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("sample --classifier: exit %d\n%s", code, stderr.String())
+	}
+	if pts, err := npy.ReadPoints(out); err != nil || len(pts) != 8 {
+		t.Fatalf("guided samples: %d (%v), want 8", len(pts), err)
+	}
+	stderr.Reset()
+	if code := run([]string{"sample", "--data", "8gaussians", "--classifier", ckpt}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "give --class K") {
+		t.Errorf("--classifier without --class: exit %d, %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"sample", "--data", "colorblocks", "--sde", "vp", "--class", "0", "--classifier", ckpt, "--n", "2", "--steps", "5", "--out", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "not a classifier for this model's d=192") {
+		t.Errorf("a classifier of the wrong data: exit %d, %q", code, stderr.String())
+	}
+}

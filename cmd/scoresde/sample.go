@@ -14,6 +14,7 @@ import (
 	"github.com/scoresde/scoresde/lib/progress"
 	"github.com/scoresde/scoresde/lib/sampling"
 	"github.com/scoresde/scoresde/lib/sde"
+	"github.com/scoresde/scoresde/lib/train"
 	"github.com/scoresde/scoresde/plots"
 	"github.com/scoresde/scoresde/toy"
 )
@@ -50,7 +51,8 @@ func init() {
 			every := fs.Int("record-every", 10, "with --trajectory: record every k steps")
 			plotPath := fs.String("plot", "", "also draw the samples (2-D data) to this PNG (and SVG); image models: the PNG grid of the samples (default: --out with .png)")
 			quiet := fs.Bool("quiet", false, "no progress bar")
-			class := fs.Int("class", -1, "sample one class (mixture component k, 0-based) with the exact classifier's guidance")
+			class := fs.Int("class", -1, "sample one class (0-based) with classifier guidance: the exact classifier of a mixture (its components), or --classifier")
+			classifierDir := fs.String("classifier", "", "with --class: a time-conditional classifier trained by scoresde train --classifier (its EMA weights)")
 			scale := fs.Float64("guidance-scale", 1, "with --class: guidance scale w in s + w·∇log p_t(k | x) (1 is exact conditioning)")
 			given := fs.String("given", "", "impute: known coordinates, e.g. 'x1=0.5' or 'x1=0.5,x3=-1' (1-based); the rest is sampled by the PC inpainter")
 			refBug := fs.Bool("reference-mean-bug", false, "with --given, --inpaint-mask or --colorize: reproduce the references' noise-free output (built from the noised x)")
@@ -67,13 +69,29 @@ func init() {
 					return err
 				}
 				sc, s, dim, name, ref := md.score, md.sde, md.dim, md.name, md.ref
+				if *classifierDir != "" && *class < 0 {
+					return usagef("--classifier guides one class: give --class K")
+				}
 				if *class >= 0 {
-					if !md.exact {
-						return usagef("--class needs the exact score of a mixture (--score exact --data MIXTURE); learned classifiers are not available yet")
-					}
-					grad, err := guidance.ExactClassGrad(md.mixture, s, *class)
-					if err != nil {
-						return usageError{"--class: " + err.Error()}
+					var grad guidance.Grad
+					switch {
+					case *classifierDir != "":
+						ck, err := train.LoadDir(*classifierDir)
+						if err != nil {
+							return fmt.Errorf("--classifier: %w", err)
+						}
+						if ck.Net.Spec().Out == 0 || ck.Net.Spec().Dim != dim {
+							return usagef("--classifier %s holds a %s network for d=%d, not a classifier for this model's d=%d", *classifierDir, ck.Net.Spec().Kind, ck.Net.Spec().Dim, dim)
+						}
+						if grad, err = guidance.LearnedClassGrad(ck.Net, ck.State.EMA, *class); err != nil {
+							return usageError{"--class: " + err.Error()}
+						}
+					case md.exact:
+						if grad, err = guidance.ExactClassGrad(md.mixture, s, *class); err != nil {
+							return usageError{"--class: " + err.Error()}
+						}
+					default:
+						return usagef("--class with a trained score needs --classifier DIR (scoresde train --classifier); the exact classifier exists for mixtures only")
 					}
 					if math.IsNaN(*scale) || *scale < 0 {
 						return usagef("--guidance-scale=%g, want ≥ 0", *scale)

@@ -10,6 +10,7 @@ import (
 
 	imgdata "github.com/scoresde/scoresde/lib/data"
 	"github.com/scoresde/scoresde/lib/figures"
+	"github.com/scoresde/scoresde/lib/guidance"
 	"github.com/scoresde/scoresde/lib/losses"
 	"github.com/scoresde/scoresde/lib/nets"
 	"github.com/scoresde/scoresde/lib/npy"
@@ -59,6 +60,7 @@ func init() {
 			netName := fs.String("net", "auto", "network: mlp (toys) or, for images, "+strings.Join(imageNetNames(), ", ")+"; auto: mlp for toys, unet-small for images")
 			centered := fs.String("centered", "auto", "images: pixels in [-1, 1] (true) or [0, 1] (false); auto: true for VP/sub-VP, false for VE, as the references")
 			flip := fs.Bool("flip", false, "images: random left-right flips (the references' CIFAR-10 augmentation)")
+			classifier := fs.Bool("classifier", false, "train a time-conditional classifier p_t(y | x) on perturbed data for class guidance (sample --class K --classifier DIR) instead of a score model: a small CNN for images, an MLP for toy mixtures (their components are the classes)")
 			buildSDE := sdeFlags(fs)
 			lossKind := fs.String("loss", "dsm", "loss: "+strings.Join(losses.Names, ", ")+" (smld needs --sde ve, ddpm --sde vp)")
 			lw := fs.Bool("likelihood-weighting", false, "dsm: weight by g(t)² instead of std(t)²")
@@ -168,7 +170,24 @@ func init() {
 				}
 				cfg.Data, cfg.Centered = strings.ToLower(*data), isCentered
 				var net nets.Net
+				var objective train.Objective
 				switch {
+				case *classifier:
+					if _, ok := d.(train.Labeled); !ok {
+						return usagef("--classifier needs labeled data: an image set or a toy mixture (its components are the classes)")
+					}
+					classes := 10
+					if m, isMixture := d.(*toy.Mixture); isMixture {
+						classes = m.K()
+					}
+					if images {
+						net = guidance.NewCNNClassifier(imgShape[0], imgShape[1], imgShape[2], classes)
+					} else {
+						mlp := nets.NewMLP(d.Dim())
+						mlp.Hidden, mlp.FourierScale, mlp.Out = widths, *fourier, classes
+						net = mlp
+					}
+					objective = guidance.ClassifierObjective(s, net, 1e-3)
 				case images:
 					name := *netName
 					if name == "auto" {
@@ -198,6 +217,9 @@ func init() {
 				tr, err := train.New(b, net, s, d, cfg, *ckpt)
 				if err != nil {
 					return err
+				}
+				if objective != nil {
+					tr.Objective, tr.ObjectiveName = objective, "cross-entropy"
 				}
 				if tr.State.Step > 0 {
 					fmt.Fprintf(stdout, "resuming %s at step %d\n", *ckpt, tr.State.Step)

@@ -151,6 +151,8 @@ type Trainer struct {
 	// Objective replaces the score-matching loss (a classifier's cross-entropy, a conditional
 	// score's loss with label dropout); set it before the first Run.
 	Objective Objective
+	// ObjectiveName names the Objective in progress bars and Describe (e.g. "cross-entropy").
+	ObjectiveName string
 
 	step *Exec
 }
@@ -306,7 +308,7 @@ func (t *Trainer) Run(log io.Writer) error {
 	var bar *progress.Bar
 	smooth := math.NaN()
 	if log != nil && st.Step < t.Config.Steps {
-		bar = progress.New(fmt.Sprintf("train %s/%s", t.SDE.Name(), t.Config.Loss.Kind), t.Config.Steps, log)
+		bar = progress.New(fmt.Sprintf("train %s/%s", t.SDE.Name(), t.objectiveName()), t.Config.Steps, log)
 		bar.Extra = func() string { return fmt.Sprintf("loss %.4g", smooth) }
 	}
 	start := time.Now()
@@ -393,5 +395,16 @@ func (t *Trainer) Describe() string {
 			n += v.Shape().Size()
 		}
 	}
-	return fmt.Sprintf("%s network (%d trainable parameters) on the %s SDE, loss %s", t.Net.Spec().Kind, n, t.SDE.Name(), strings.ToUpper(t.Config.Loss.Kind))
+	return fmt.Sprintf("%s network (%d trainable parameters) on the %s SDE, loss %s", t.Net.Spec().Kind, n, t.SDE.Name(), t.objectiveName())
+}
+
+// objectiveName is ObjectiveName, "custom" for an unnamed Objective, else the loss kind.
+func (t *Trainer) objectiveName() string {
+	switch {
+	case t.Objective == nil:
+		return strings.ToUpper(t.Config.Loss.Kind)
+	case t.ObjectiveName != "":
+		return t.ObjectiveName
+	}
+	return "custom"
 }
