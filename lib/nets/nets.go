@@ -78,6 +78,22 @@ type Spec struct {
 	Classes int `json:"classes,omitempty"`
 	// Image is [H, W, C] for image networks.
 	Image []int `json:"image,omitempty"`
+
+	// The NCSN++ / DDPM++ architecture (kind "ncsnpp"), named as in the references' model config;
+	// FourierScale, SigmaMin, SigmaMax and Image above complete it. See NCSNpp for each field.
+	NF                int     `json:"nf,omitempty"`
+	ChMult            []int   `json:"ch_mult,omitempty"`
+	NumResBlocks      int     `json:"num_res_blocks,omitempty"`
+	AttnResolutions   []int   `json:"attn_resolutions,omitempty"`
+	Dropout           float64 `json:"dropout,omitempty"`
+	SkipRescale       bool    `json:"skip_rescale,omitempty"`
+	ResblockType      string  `json:"resblock_type,omitempty"`
+	Embedding         string  `json:"embedding_type,omitempty"`
+	ProgressiveInput  string  `json:"progressive_input,omitempty"`
+	ProgressiveOutput string  `json:"progressive,omitempty"`
+	Centered          bool    `json:"centered,omitempty"`
+	FIR               bool    `json:"fir,omitempty"`
+	InitScale         float64 `json:"init_scale,omitempty"`
 }
 
 // builders holds the network kinds that other files of the package or other packages register.
