@@ -91,12 +91,12 @@ func TestFDOrdering(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 1000 // as many as the reference, so the small-sample bias is alike
-	real := ImagePixels(trainSplit)[:n]
+	digits := ImagePixels(trainSplit)[:n]
 	r := rand.New(rand.NewPCG(11, 12))
 	noise := make([][]float64, n)
 	blurred := make([][]float64, n)
 	shuffled := make([][]float64, n)
-	for i, img := range real {
+	for i, img := range digits {
 		noise[i] = make([]float64, Pixels)
 		for j := range noise[i] {
 			noise[i][j] = r.Float64()
@@ -113,7 +113,7 @@ func TestFDOrdering(t *testing.T) {
 		}
 		return v
 	}
-	fdReal := score(real)
+	fdReal := score(digits)
 	t.Logf("FD-MNIST vs the test set (n=%d): train digits %.4g", n, fdReal)
 	for _, c := range []struct {
 		name string
@@ -127,7 +127,7 @@ func TestFDOrdering(t *testing.T) {
 	}
 	// Centered input gives the same value.
 	centered := make([][]float64, n)
-	for i, img := range real {
+	for i, img := range digits {
 		centered[i] = make([]float64, Pixels)
 		for j, v := range img {
 			centered[i][j] = 2*v - 1
