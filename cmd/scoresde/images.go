@@ -66,7 +66,7 @@ func loadImages(set, dir, split string, log io.Writer) (*data.Images, error) {
 
 // imageNetNames lists the --net values for images.
 func imageNetNames() []string {
-	return append([]string{"unet", "unet-small"}, presetNames()...)
+	return append([]string{"unet", "unet-small"}, nets.PresetNames()...)
 }
 
 // imageNet builds the --net network for h×w×c images.
@@ -80,7 +80,7 @@ func imageNet(name string, h, w, c int) (nets.Net, error) {
 		u.H, u.W, u.C = h, w, c
 		return u, nil
 	}
-	p, err := preset(name)
+	p, err := nets.Preset(name)
 	if err != nil {
 		return nil, fmt.Errorf("--net %q: use one of %s", name, strings.Join(imageNetNames(), ", "))
 	}
