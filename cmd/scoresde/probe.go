@@ -99,6 +99,9 @@ func init() {
 // probeStartError turns a failed backend start into one line with the fix.
 func probeStartError(config string, err error) error {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if strings.HasPrefix(config, "xla:/") {
+		return fmt.Errorf("%s. Fix: check that the plugin file loads (ldd on it; put the nvidia/*/lib folders of its site-packages on LD_LIBRARY_PATH, as scripts/gpu-probe does), or fall back to GOMLX_BACKEND=go", msg)
+	}
 	if strings.HasPrefix(config, "xla") {
 		return fmt.Errorf("%s. Fix: offline, point GOMLX_BACKEND=xla:/abs/path/to/xla_cuda_plugin.so at a local PJRT plugin and set GOMLX_NO_AUTO_INSTALL=1 (scripts/gpu-probe finds JAX's plugin), or fall back to GOMLX_BACKEND=go", msg)
 	}

@@ -39,6 +39,10 @@ func TestProbeStartError(t *testing.T) {
 	if strings.Contains(msg, "\n") {
 		t.Errorf("%q spans several lines", msg)
 	}
+	msg = probeStartError("xla:/opt/p.so", errors.New("failed to load PJRT plugin")).Error()
+	if !strings.Contains(msg, "LD_LIBRARY_PATH") || !strings.Contains(msg, "GOMLX_BACKEND=go") {
+		t.Errorf("plugin path that fails to load: %q names no fix", msg)
+	}
 }
 
 // TestProbeRuns probes the backend the tests run on with a small matrix product and two U-Net
