@@ -61,7 +61,8 @@ func (a Arch) paramShapes() (names []string, dims [][]int) {
 }
 
 // Classifier is an MNIST digit classifier whose feature layer gives the FD-MNIST features. Its
-// parameters are float32 tensors in the order of Names.
+// parameters are float32 tensors in the order of Names. It keeps its compiled forward pass between
+// calls, so one Classifier must not be used from several goroutines at once.
 type Classifier struct {
 	// Arch is the architecture.
 	Arch Arch
