@@ -28,7 +28,7 @@ func Conv2D(x, w *Node, stride, pad int) *Node {
 		}
 	}
 	cols := Reshape(Concatenate(patches, -1), b*ho*wo, kh*kw*cin)
-	out := MatMul(cols, Reshape(ConvertDType(w, x.DType()), kh*kw*cin, cout))
+	out := matMulOutT(cols, Reshape(ConvertDType(w, x.DType()), kh*kw*cin, cout))
 	return Reshape(out, b, ho, wo, cout)
 }
 
@@ -57,4 +57,12 @@ func GroupNorm(x, gamma, beta *Node, groups int) *Node {
 	variance := ReduceAndKeep(Square(centered), ReduceMean, 1, 2, 4)
 	normed := Reshape(Div(centered, Sqrt(AddScalar(variance, 1e-5))), b, h, w, c)
 	return Add(Mul(normed, Reshape(ConvertDType(gamma, x.DType()), 1, 1, 1, c)), Reshape(ConvertDType(beta, x.DType()), 1, 1, 1, c))
+}
+
+// matMulOutT is the product a·w of a [N, K] (N large: pixels) and w [K, M], computed as the
+// transpose of wᵀ·aᵀ. It is the same value as MatMul(a, w), but its gradients keep the Go
+// backend's matrix products in layouts that need no transposition of the large [N, K] operand
+// (with MatMul, the weight gradient aᵀ·v transposes it): only [N, M]-sized transposes remain.
+func matMulOutT(a, w *Node) *Node {
+	return Transpose(Einsum("mk,nk->mn", Transpose(w, 0, 1), a), 0, 1)
 }

@@ -437,7 +437,7 @@ func (b *ncsnBuilder) conv(name string, x *Node, in, out, k, stride, pad int, sc
 	if k == 1 && stride == 1 && pad == 0 {
 		h = pointwise(x, Reshape(w, in, out))
 	} else {
-		h = convOutT(x, w, stride, pad)
+		h = Conv2D(x, w, stride, pad)
 	}
 	return Add(h, Reshape(bias, 1, 1, 1, out))
 }
@@ -457,39 +457,6 @@ func pointwise(x, w *Node) *Node {
 	d := x.Shape().Dimensions
 	out := w.Shape().Dimensions[1]
 	return Reshape(matMulOutT(Reshape(x, d[0]*d[1]*d[2], d[3]), w), d[0], d[1], d[2], out)
-}
-
-// matMulOutT is the product a·w of a [N, K] (N large: pixels) and w [K, M], computed as the
-// transpose of wᵀ·aᵀ. It is the same value as MatMul(a, w), but its gradients keep the Go
-// backend's matrix products in layouts that need no transposition of the large [N, K] operand
-// (with MatMul, the weight gradient aᵀ·v transposes it): only [N, M]-sized transposes remain.
-func matMulOutT(a, w *Node) *Node {
-	return Transpose(Einsum("mk,nk->mn", Transpose(w, 0, 1), a), 0, 1)
-}
-
-// convOutT is Conv2D (same arguments, shapes and values) with its im2col product done by
-// matMulOutT, about 20% faster for a training step of this network on the Go backend.
-func convOutT(x, w *Node, stride, pad int) *Node {
-	if pad > 0 {
-		zero := ScalarZero(x.Graph(), x.DType())
-		x = Pad(x, zero, compute.PadAxis{}, compute.PadAxis{Start: pad, End: pad}, compute.PadAxis{Start: pad, End: pad}, compute.PadAxis{})
-	}
-	dims := x.Shape().Dimensions
-	b, h, wd, cin := dims[0], dims[1], dims[2], dims[3]
-	kd := w.Shape().Dimensions
-	kh, kw, cout := kd[0], kd[1], kd[3]
-	ho, wo := (h-kh)/stride+1, (wd-kw)/stride+1
-	patches := make([]*Node, 0, kh*kw)
-	for i := range kh {
-		for j := range kw {
-			patches = append(patches, Slice(x, AxisRange(),
-				AxisRange(i, i+(ho-1)*stride+1).Stride(stride),
-				AxisRange(j, j+(wo-1)*stride+1).Stride(stride), AxisRange()))
-		}
-	}
-	cols := Reshape(Concatenate(patches, -1), b*ho*wo, kh*kw*cin)
-	out := matMulOutT(cols, Reshape(ConvertDType(w, x.DType()), kh*kw*cin, cout))
-	return Reshape(out, b, ho, wo, cout)
 }
 
 // dense is a [in, out] layer with bias on x [B, in].

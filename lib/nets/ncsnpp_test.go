@@ -620,25 +620,23 @@ func TestNCSNppDropout(t *testing.T) {
 	}
 }
 
-// TestConvOutT compares the convolution used by NCSNpp with Conv2D, and its gradients.
-func TestConvOutT(t *testing.T) {
+// TestMatMulOutT compares the matrix product of Conv2D with MatMul, values and gradients.
+func TestMatMulOutT(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	x, w := randFloats(r, 2*7*6*3), randFloats(r, 3*3*3*4)
-	for _, stride := range []int{1, 2} {
-		out := runGraph(t, func(in []*Node) []*Node {
-			a, b := Conv2D(in[0], in[1], stride, 1), convOutT(in[0], in[1], stride, 1)
-			la, lb := ReduceAllSum(Square(a)), ReduceAllSum(Square(b))
-			return append(append([]*Node{a, b}, Gradient(la, in[0], in[1])...), Gradient(lb, in[0], in[1])...)
-		}, tensors.FromFlatDataAndDimensions(x, 2, 7, 6, 3), tensors.FromFlatDataAndDimensions(w, 3, 3, 3, 4))
-		for _, pair := range [][2]int{{0, 1}, {2, 4}, {3, 5}} {
-			a, b := tensors.MustCopyFlatData[float32](out[pair[0]]), tensors.MustCopyFlatData[float32](out[pair[1]])
-			if !slices.Equal(out[pair[0]].Shape().Dimensions, out[pair[1]].Shape().Dimensions) {
-				t.Fatalf("stride %d: shapes %v and %v", stride, out[pair[0]].Shape(), out[pair[1]].Shape())
-			}
-			for i := range a {
-				if math.Abs(float64(a[i]-b[i])) > 1e-4*(1+math.Abs(float64(a[i]))) {
-					t.Fatalf("stride %d: output %d differs at %d: %g vs %g", stride, pair[0], i, a[i], b[i])
-				}
+	x, w := randFloats(r, 37*12), randFloats(r, 12*5)
+	out := runGraph(t, func(in []*Node) []*Node {
+		a, b := MatMul(in[0], in[1]), matMulOutT(in[0], in[1])
+		la, lb := ReduceAllSum(Square(a)), ReduceAllSum(Square(b))
+		return append(append([]*Node{a, b}, Gradient(la, in[0], in[1])...), Gradient(lb, in[0], in[1])...)
+	}, tensors.FromFlatDataAndDimensions(x, 37, 12), tensors.FromFlatDataAndDimensions(w, 12, 5))
+	for _, pair := range [][2]int{{0, 1}, {2, 4}, {3, 5}} {
+		a, b := tensors.MustCopyFlatData[float32](out[pair[0]]), tensors.MustCopyFlatData[float32](out[pair[1]])
+		if !slices.Equal(out[pair[0]].Shape().Dimensions, out[pair[1]].Shape().Dimensions) {
+			t.Fatalf("shapes %v and %v", out[pair[0]].Shape(), out[pair[1]].Shape())
+		}
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-4*(1+math.Abs(float64(a[i]))) {
+				t.Fatalf("output %d differs at %d: %g vs %g", pair[0], i, a[i], b[i])
 			}
 		}
 	}
