@@ -114,7 +114,7 @@ func mainUsage(w io.Writer) {
 	fmt.Fprintln(w, "scoresde: score-based generative modeling with SDEs (Song et al., ICLR 2021)")
 	fmt.Fprintln(w, "\nusage: scoresde COMMAND [flags]\n\ncommands:")
 	for _, n := range names() {
-		fmt.Fprintf(w, "  %-10s %s\n", n, strings.SplitN(commands[n].summary, "\n", 2)[0])
+		fmt.Fprintf(w, "  %-13s %s\n", n, strings.SplitN(commands[n].summary, "\n", 2)[0])
 	}
 	fmt.Fprintln(w, "\nRun 'scoresde COMMAND --help' for the flags of a command.")
 	fmt.Fprintln(w, "The compute backend is chosen by GOMLX_BACKEND; see 'scoresde backends'.")

@@ -26,7 +26,9 @@ func init() {
 	register(command{
 		name: "sample",
 		summary: "Draw samples by the reverse SDE (PC), the probability-flow ODE, Langevin or annealed Langevin\n" +
-			"dynamics, with the exact score of a toy mixture; write them as an (n, d) .npy array.",
+			"dynamics, with the exact score of a toy mixture or a trained model (--score DIR); optionally guided by\n" +
+			"a class (--class), imputing coordinates (--given), inpainting (--inpaint-mask) or colorizing (--colorize);\n" +
+			"write them as an (n, d) .npy array, and image models also as a PNG grid.",
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 			buildModel := modelFlags(fs)
 			samplerName := fs.String("sampler", "pc", "sampler: "+strings.Join(samplerNames, ", "))

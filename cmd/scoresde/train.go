@@ -52,8 +52,9 @@ func parseWidths(s string) ([]int, error) {
 func init() {
 	register(command{
 		name: "train",
-		summary: "Train a score network on toy data by denoising (dsm), NCSN (smld), DDPM (ddpm) or sliced (ssm)\n" +
-			"score matching; checkpoints go to --ckpt, and training resumes when it holds one.",
+		summary: "Train a score network on toy data or images (MNIST, CIFAR-10) by denoising (dsm), NCSN (smld), DDPM\n" +
+			"(ddpm) or sliced (ssm) score matching, or a time-conditional classifier (--classifier); checkpoints go\n" +
+			"to --ckpt, and training resumes when it holds one.",
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 			data := fs.String("data", "8gaussians", "training data: a preset ("+strings.Join(toy.PresetNames(), ", ")+"), a JSON mixture spec, an (n, d) .npy file, or an image set ("+strings.Join(imageSets, ", ")+")")
 			dataDir := fs.String("data-dir", "", "image sets: the folder of the files (default: <cache>/<set>, the cache being $SCORESDE_DATA_DIR or the user cache folder; missing files are downloaded)")
