@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scoresde/scoresde/internal/sharedtest"
+
 	"github.com/scoresde/scoresde/lib/data"
 	"github.com/scoresde/scoresde/lib/fd"
 	"github.com/scoresde/scoresde/lib/npy"
@@ -42,7 +44,7 @@ func writeSamples(t *testing.T, mnist string, n int, centered bool, shape ...int
 // TestFDBadInvocations: each bad command line of fd and fd-classifier gives one line naming the
 // flag and the fix, never a stack trace.
 func TestFDBadInvocations(t *testing.T) {
-	mnist := mnistDir(t)
+	mnist := sharedtest.MNISTDir(t)
 	corrupt := t.TempDir()
 	for _, name := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
 		if err := os.WriteFile(filepath.Join(corrupt, name), []byte("not an IDX file"), 0o644); err != nil {
@@ -108,7 +110,7 @@ func TestFDBadInvocations(t *testing.T) {
 // TestFDPipeline trains a quick classifier with fd-classifier and scores test digits with fd, in
 // [0, 1] and centered, with the JSON report.
 func TestFDPipeline(t *testing.T) {
-	mnist := mnistDir(t)
+	mnist := sharedtest.MNISTDir(t)
 	dir := t.TempDir()
 	clf := filepath.Join(dir, "clf")
 	runOK := func(args ...string) string {

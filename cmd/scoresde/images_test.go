@@ -8,26 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scoresde/scoresde/internal/sharedtest"
+
 	"github.com/scoresde/scoresde/lib/npy"
 )
 
-// mnistDir finds the 10,000-digit MNIST sample beside the checkout (<x>/shared/data/mnist10k).
-func mnistDir(t *testing.T) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	for d := wd; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "data", "mnist10k")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		if filepath.Dir(d) == d {
-			t.Skip("shared/data/mnist10k not found beside the checkout")
-		}
-	}
-}
-
 func TestImageBadInvocations(t *testing.T) {
-	mnist := mnistDir(t)
+	mnist := sharedtest.MNISTDir(t)
 	corrupt := t.TempDir()
 	for _, name := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
 		if err := os.WriteFile(filepath.Join(corrupt, name), []byte("not an IDX file"), 0o644); err != nil {
@@ -59,7 +46,7 @@ func TestImageBadInvocations(t *testing.T) {
 // TestImagePipeline trains the MNIST preset for a few steps, then samples an image grid and
 // evaluates bits/dim on test digits from the checkpoint.
 func TestImagePipeline(t *testing.T) {
-	mnist := mnistDir(t)
+	mnist := sharedtest.MNISTDir(t)
 	dir := t.TempDir()
 	ckpt := filepath.Join(dir, "ckpt")
 	runOK := func(args ...string) string {

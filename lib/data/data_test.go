@@ -15,31 +15,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scoresde/scoresde/internal/sharedtest"
 )
 
-// mnistDir walks up from the working directory to the shared/data/mnist10k
-// folder kept beside the repository checkout, or skips the test.
-func mnistDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; {
-		p := filepath.Join(d, "shared", "data", "mnist10k")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			t.Skip("shared/data/mnist10k not found in any parent folder of the working directory: clone the repository as <x>/main with the shared data in <x>/shared to run this test")
-		}
-		d = parent
-	}
-}
-
 func TestLoadMNISTReal(t *testing.T) {
-	dir := mnistDir(t)
+	dir := sharedtest.MNISTDir(t)
 	for _, tc := range []struct {
 		split string
 		n     int
@@ -95,7 +76,7 @@ func gunzipFile(t *testing.T, path string) []byte {
 }
 
 func TestLoadMNISTErrors(t *testing.T) {
-	src := mnistDir(t)
+	src := sharedtest.MNISTDir(t)
 	imgs := gunzipFile(t, filepath.Join(src, "t10k-images-idx3-ubyte.gz"))
 	lbls := gunzipFile(t, filepath.Join(src, "t10k-labels-idx1-ubyte.gz"))
 

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/scoresde/scoresde/internal/sharedtest"
 )
 
 func TestSet(t *testing.T) {
@@ -53,7 +55,7 @@ func TestSet(t *testing.T) {
 }
 
 func TestSetMNIST(t *testing.T) {
-	m, err := LoadMNIST(mnistDir(t), "train")
+	m, err := LoadMNIST(sharedtest.MNISTDir(t), "train")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,29 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scoresde/scoresde/internal/sharedtest"
+
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/data"
 )
 
-// mnistDir finds the 10,000-digit MNIST sample beside the checkout (<x>/shared/data/mnist10k).
-func mnistDir(t testing.TB) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	for d := wd; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "data", "mnist10k")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		if filepath.Dir(d) == d {
-			t.Skip("shared/data/mnist10k not found beside the checkout")
-		}
-	}
-}
-
 func loadSplit(t testing.TB, split string) *data.Images {
 	t.Helper()
-	set, err := data.LoadMNIST(mnistDir(t), split)
+	set, err := data.LoadMNIST(sharedtest.MNISTDir(t), split)
 	if err != nil {
 		t.Fatal(err)
 	}

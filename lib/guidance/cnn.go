@@ -106,25 +106,8 @@ func (m *CNNClassifier) Init(seed uint64) (*nets.Params, error) {
 	add := func(name string, v *tensors.Tensor, frozen bool) {
 		p.Names, p.Values, p.Frozen = append(p.Names, name), append(p.Values, v), append(p.Frozen, frozen)
 	}
-	uniform := func(fanIn int, dims ...int) *tensors.Tensor {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		k := 1 / math.Sqrt(float64(fanIn))
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32((2*r.Float64() - 1) * k)
-		}
-		return tensors.FromFlatDataAndDimensions(v, dims...)
-	}
-	constant := func(c float32, n int) *tensors.Tensor {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = c
-		}
-		return tensors.FromFlatDataAndDimensions(v, n)
-	}
+	uniform := func(fanIn int, dims ...int) *tensors.Tensor { return nets.Uniform(r, fanIn, dims...) }
+	constant := nets.Constant
 	e := m.EmbedDim
 	freq := make([]float32, e/2)
 	for i := range freq {

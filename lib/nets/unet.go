@@ -86,25 +86,8 @@ func (u *UNet) Init(seed uint64) (*Params, error) {
 	}
 	r := rand.New(rand.NewPCG(seed, 0x756e6574))
 	p := &Params{}
-	uniform := func(fanIn int, dims ...int) *tensors.Tensor {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		k := 1 / math.Sqrt(float64(fanIn))
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32((2*r.Float64() - 1) * k)
-		}
-		return tensors.FromFlatDataAndDimensions(v, dims...)
-	}
-	constant := func(c float32, n int) *tensors.Tensor {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = c
-		}
-		return tensors.FromFlatDataAndDimensions(v, n)
-	}
+	uniform := func(fanIn int, dims ...int) *tensors.Tensor { return Uniform(r, fanIn, dims...) }
+	constant := Constant
 	e := u.EmbedDim
 	freq := make([]float32, e/2)
 	for i := range freq {
@@ -183,4 +166,28 @@ func (u *UNet) Forward(p []*Node, x, t *Node) *Node {
 	h = Concatenate([]*Node{h, skips[0]}, -1)
 	h = Add(ConvTranspose2D(h, param(next), 1, 0), Reshape(param(next+1), 1, 1, 1, u.C))
 	return Reshape(h, inShape...)
+}
+
+// Uniform draws a float32 tensor of the given dimensions from U(−1/√fanIn, 1/√fanIn) with r,
+// PyTorch's default initialization of convolutions and dense layers.
+func Uniform(r *rand.Rand, fanIn int, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	k := 1 / math.Sqrt(float64(fanIn))
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32((2*r.Float64() - 1) * k)
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+// Constant is a float32 vector [n] filled with c (GroupNorm's initial scale 1 and shift 0).
+func Constant(c float32, n int) *tensors.Tensor {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = c
+	}
+	return tensors.FromFlatDataAndDimensions(v, n)
 }
