@@ -200,6 +200,9 @@ func init() {
 					if net, err = imageNet(name, imgShape[0], imgShape[1], imgShape[2]); err != nil {
 						return usageError{err.Error()}
 					}
+					if n, ok := net.(*nets.NCSNpp); ok {
+						n.Centered = isCentered // the network maps [0, 1] data to [−1, 1] itself
+					}
 				case *netName != "auto" && *netName != "mlp":
 					return usagef("--net %s is an image network: toy data (--data %s) trains an mlp", *netName, *data)
 				case cfg.Loss.Kind == "smld":
