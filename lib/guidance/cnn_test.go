@@ -173,21 +173,11 @@ func TestCNNClassifierSpec(t *testing.T) {
 // accuracy is the share of n images of d (perturbed by s at time tt) that the classifier labels right.
 func accuracy(t *testing.T, net nets.Net, params []*tensors.Tensor, s sde.SDE, d halves, tt float64, n int) float64 {
 	x, labels := d.SampleLabeled(toy.NewRand(77), n)
-	xt, _ := sampling.FromPoints(x, dtypes.Float32)
-	rng, _ := RNGStateFromSeed(5)
-	logits := MustExecOnce(backend.MustNew(), func(x, rng *Node) *Node {
-		mean, std := s.MarginalProb(x, Scalar(x.Graph(), dtypes.Float32, tt))
-		_, z := RandomNormal(rng, x.Shape())
-		return net.Forward(consts(x, params), Add(mean, Mul(sde.PerSample(std, x), z)), Scalar(x.Graph(), dtypes.Float32, tt))
-	}, xt, rng)
-	flat := tensors.MustCopyFlatData[float32](logits)
-	right := 0
-	for i, k := range labels {
-		if (flat[2*i+1] > flat[2*i]) == (k == 1) {
-			right++
-		}
+	acc, err := ClassifierAccuracy(backend.MustNew(), net, params, s, x, labels, tt, 5)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return float64(right) / float64(n)
+	return acc
 }
 
 // TestCNNClassifierTrains trains the time-conditional classifier on noisy 8×8 images of two classes

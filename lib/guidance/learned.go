@@ -3,12 +3,14 @@ package guidance
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/scoresde/scoresde/lib/losses"
 	"github.com/scoresde/scoresde/lib/nets"
+	"github.com/scoresde/scoresde/lib/sampling"
 	"github.com/scoresde/scoresde/lib/sde"
 	"github.com/scoresde/scoresde/lib/train"
 )
@@ -85,4 +87,37 @@ func ClassifierFree(net *nets.MLP, params []*tensors.Tensor, s sde.SDE, k int, w
 		uncond := nets.LabeledScoreFn(net, p, s, scaleBySigma, label(net.Classes))(x, t)
 		return Add(uncond, MulScalar(Sub(cond, uncond), w))
 	}, nil
+}
+
+// ClassifierAccuracy is the share of the points x [n][d] with labels [n] that a time-conditional
+// classifier (a network whose Forward gives logits [B, classes]; its parameter values params) labels
+// right after perturbing them by the SDE to time t (x_t = m(t)·x + s(t)·z, z drawn from seed).
+func ClassifierAccuracy(b compute.Backend, net nets.Net, params []*tensors.Tensor, s sde.SDE, x [][]float64, labels []int, t float64, seed int64) (float64, error) {
+	if len(x) == 0 || len(x) != len(labels) {
+		return 0, fmt.Errorf("classifier accuracy: %d points and %d labels: give one label per point", len(x), len(labels))
+	}
+	xt, err := sampling.FromPoints(x, dtypes.Float32)
+	if err != nil {
+		return 0, err
+	}
+	rng, err := RNGStateFromSeed(seed)
+	if err != nil {
+		return 0, err
+	}
+	pred, err := ExecOnce(b, func(x, rng *Node) *Node {
+		tt := Scalar(x.Graph(), dtypes.Float32, t)
+		mean, std := s.MarginalProb(x, tt)
+		_, z := RandomNormal(rng, x.Shape())
+		return ArgMax(net.Forward(consts(x, params), Add(mean, Mul(sde.PerSample(std, x), z)), tt), -1)
+	}, xt, rng)
+	if err != nil {
+		return 0, err
+	}
+	right := 0
+	for i, k := range tensors.MustCopyFlatData[int32](pred) {
+		if int(k) == labels[i] {
+			right++
+		}
+	}
+	return float64(right) / float64(len(x)), nil
 }
