@@ -143,6 +143,7 @@ func init() {
 			clfDir := fs.String("classifier", "", "folder of the classifier written by fd-classifier (default: <cache>/fd-mnist-classifier)")
 			dataDir := fs.String("data-dir", "", "folder with the MNIST IDX files (default: the MNIST cache, downloaded when missing)")
 			centered := fs.Bool("centered", false, "the samples lie in [−1, 1] (models trained on centered data) rather than [0, 1]")
+			clip := fs.Bool("clip", false, "clip the samples to the pixel range ([0, 1], or [−1, 1] with --centered) first, as writing them as 8-bit images does (the references clip before FID)")
 			floor := fs.Bool("floor", true, "also print FD-MNIST of as many real training digits (the value a perfect sampler gets)")
 			jsonOut := fs.String("json", "", "also write the result as JSON to this file")
 			return func(args []string, stdout, stderr io.Writer) error {
@@ -152,7 +153,7 @@ func init() {
 				if *samples == "" {
 					return usagef("--samples is empty: name a .npy file of MNIST samples")
 				}
-				x, err := readMNISTSamples(*samples, *centered)
+				x, err := readMNISTSamples(*samples, *centered, *clip)
 				if err != nil {
 					return err
 				}
@@ -220,7 +221,7 @@ func init() {
 
 // readMNISTSamples reads a .npy array of MNIST images, shape (n, 784), (n, 28, 28) or
 // (n, 28, 28, 1), as [n][784] values, and checks that their range matches --centered.
-func readMNISTSamples(path string, centered bool) ([][]float64, error) {
+func readMNISTSamples(path string, centered, clip bool) ([][]float64, error) {
 	vals, shape, err := npy.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("--samples: %s does not exist: pass the .npy file written by `scoresde sample --score CKPT --out FILE`", path)
@@ -250,8 +251,17 @@ func readMNISTSamples(path string, centered bool) ([][]float64, error) {
 		return nil, fmt.Errorf("--samples: %s has values down to %.3g: these look like centered samples in [−1, 1]; pass --centered", path, lo)
 	case centered && lo > -0.5:
 		return nil, fmt.Errorf("--samples: %s has no value below %.3g: these look like samples in [0, 1]; drop --centered", path, lo)
-	case hi > 2:
-		return nil, fmt.Errorf("--samples: %s has values up to %.4g: scale the pixels to [0, 1] (8-bit pixels: divide by 255), or to [−1, 1] with --centered", path, hi)
+	case hi > 2 && !clip:
+		return nil, fmt.Errorf("--samples: %s has values up to %.4g: scale the pixels to [0, 1] (8-bit pixels: divide by 255), or to [−1, 1] with --centered; samples of a model that stray outside the range: pass --clip", path, hi)
+	}
+	if clip {
+		lo := 0.0
+		if centered {
+			lo = -1
+		}
+		for i, v := range vals {
+			vals[i] = min(max(v, lo), 1)
+		}
 	}
 	out := make([][]float64, n)
 	for i := range out {

@@ -84,6 +84,7 @@ func TestFDBadInvocations(t *testing.T) {
 		{[]string{"fd", "--samples", badShape}, 1, "shape [5 2]: want MNIST images of shape (n, 784)"},
 		{[]string{"fd", "--samples", one}, 1, "holds 1 image(s): FD-MNIST needs at least 2"},
 		{[]string{"fd", "--samples", bytes255}, 1, "values up to 255: scale the pixels to [0, 1]"},
+		{[]string{"fd", "--samples", bytes255, "--clip", "--classifier", t.TempDir()}, 1, "--classifier: fd: "}, // --clip passes the range check
 		{[]string{"fd", "--samples", centered}, 1, "look like centered samples in [−1, 1]; pass --centered"},
 		{[]string{"fd", "--samples", plain, "--centered"}, 1, "look like samples in [0, 1]; drop --centered"},
 		{[]string{"fd", "--samples", plain, "--classifier", t.TempDir()}, 1, "--classifier: fd: "},
