@@ -133,7 +133,7 @@ func FromSpec(s Spec) (Net, error) {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds[3:])
-	return nil, fmt.Errorf("unknown network kind in %s: want one of %s", raw, strings.Join(kinds, ", "))
+	return nil, fmt.Errorf("unknown network kind in %s: want one of %s (kinds that other packages register, such as cnn-classifier of lib/guidance, need that package imported)", raw, strings.Join(kinds, ", "))
 }
 
 // dense draws a [in, out] weight and [out] bias with PyTorch's default Linear initialization,
