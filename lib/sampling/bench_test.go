@@ -17,10 +17,16 @@ const benchPoints = 10000
 // BenchmarkPCStep times one compiled PC step (reverse diffusion + one Langevin corrector step,
 // VE SDE, exact score of the 8-Gaussians mixture) on 10,000 2-D points, tensors kept on the backend.
 func BenchmarkPCStep(b *testing.B) {
-	be := backend.MustNew()
 	m, _ := toy.LoadMixture("8gaussians")
 	s := sde.NewVE()
-	score := m.ScoreFn(s)
+	benchPCStep(b, s, m.ScoreFn(s), []int{benchPoints, 2}, dtypes.Float32, "points·steps/s")
+}
+
+// benchPCStep times one compiled PC step (reverse diffusion + one Langevin corrector step, snr
+// 0.16) of score on a prior sample of the given shape at t = 0.5, tensors kept on the backend, and
+// reports shape[0]·steps/s under unit.
+func benchPCStep(b *testing.B, s sde.SDE, score sde.ScoreFn, shape []int, dt dtypes.DType, unit string) {
+	be := backend.MustNew()
 	pred, _ := NewPredictor("reverse_diffusion", s, score, false)
 	corr, _ := NewCorrector("langevin", s, score, CorrectorOptions{SNR: 0.16, Steps: 1})
 	step, err := stepExec(be, func(x, t, rng *graph.Node) (*graph.Node, *graph.Node, *graph.Node) {
@@ -30,7 +36,7 @@ func BenchmarkPCStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	x, rng, err := priorSample(be, s, []int{benchPoints, 2}, Run{Seed: 1})
+	x, rng, err := priorSample(be, s, shape, Run{Seed: 1, DType: dt})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +48,7 @@ func BenchmarkPCStep(b *testing.B) {
 		x, rng = outs[0], outs[2]
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(benchPoints)*float64(b.N)/b.Elapsed().Seconds(), "points·steps/s")
+	b.ReportMetric(float64(shape[0])*float64(b.N)/b.Elapsed().Seconds(), unit)
 }
 
 // BenchmarkPC1000 times a whole 1000-step PC run (reverse diffusion + Langevin, snr 0.16, VE) over
@@ -80,7 +86,6 @@ func BenchmarkODERK45(b *testing.B) {
 // VP SDE, two network evaluations) on a batch of 64 28×28 images with the CPU preset's score network
 // (the half-width tutorial U-Net, randomly initialized: the cost does not depend on the weights).
 func BenchmarkMNISTPCStep(b *testing.B) {
-	be := backend.MustNew()
 	s := sde.NewVP()
 	u := nets.NewSmallUNet()
 	p, err := u.Init(1)
@@ -94,26 +99,5 @@ func BenchmarkMNISTPCStep(b *testing.B) {
 		}
 		return nets.ScoreFn(u, params, s, false)(x, t)
 	}
-	pred, _ := NewPredictor("reverse_diffusion", s, score, false)
-	corr, _ := NewCorrector("langevin", s, score, CorrectorOptions{SNR: 0.16, Steps: 1})
-	step, err := stepExec(be, func(x, t, rng *graph.Node) (*graph.Node, *graph.Node, *graph.Node) {
-		x, _, rng = corr.Update(x, t, rng)
-		return pred.Update(x, t, rng)
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, rng, err := priorSample(be, s, []int{64, 784}, Run{Seed: 1, DType: dtypes.Float32})
-	if err != nil {
-		b.Fatal(err)
-	}
-	outs := step.MustCall(x, 0.5, rng) // compile outside the timer
-	x, rng = outs[0], outs[2]
-	b.ResetTimer()
-	for range b.N {
-		outs := step.MustCall(x, 0.5, rng)
-		x, rng = outs[0], outs[2]
-	}
-	b.StopTimer()
-	b.ReportMetric(64*float64(b.N)/b.Elapsed().Seconds(), "images·steps/s")
+	benchPCStep(b, s, score, []int{64, 784}, dtypes.Float32, "images·steps/s")
 }
