@@ -67,11 +67,7 @@ func TestFDBadInvocations(t *testing.T) {
 	centered := writeSamples(t, mnist, 4, true)
 	notDir := filepath.Join(tmp, "file")
 	os.WriteFile(notDir, []byte("x"), 0o644)
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	cases := []badCase{
 		{[]string{"fd-classifier", "extra"}, 2, `unexpected arguments ["extra"]`},
 		{[]string{"fd-classifier", "--epochs", "0"}, 2, "--epochs=0, want ≥ 1"},
 		{[]string{"fd-classifier", "--n-train", "-1"}, 2, "--n-train=-1, want ≥ 0"},
@@ -90,17 +86,7 @@ func TestFDBadInvocations(t *testing.T) {
 		{[]string{"fd", "--samples", plain, "--classifier", t.TempDir()}, 1, "--classifier: fd: "},
 		{[]string{"fd", "--centered=maybe"}, 2, "invalid boolean value"},
 	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := run(c.args, &stdout, &stderr)
-		msg := stderr.String()
-		if code != c.code || !strings.Contains(msg, c.want) {
-			t.Errorf("scoresde %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), code, msg, c.code, c.want)
-		}
-		if strings.Contains(msg, "goroutine ") || strings.Contains(msg, ".go:") {
-			t.Errorf("%v: stderr holds a stack trace: %q", c.args, msg)
-		}
-	}
+	checkBad(t, cases)
 	var stdout, stderr bytes.Buffer
 	run([]string{"fd", "--samples", plain, "--classifier", t.TempDir()}, &stdout, &stderr)
 	if !strings.Contains(stderr.String(), "scoresde fd-classifier --out") {
@@ -114,15 +100,7 @@ func TestFDPipeline(t *testing.T) {
 	mnist := sharedtest.MNISTDir(t)
 	dir := t.TempDir()
 	clf := filepath.Join(dir, "clf")
-	runOK := func(args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		if code := run(args, &stdout, &stderr); code != 0 {
-			t.Fatalf("scoresde %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
-		}
-		return stdout.String()
-	}
-	out := runOK("fd-classifier", "--data-dir", mnist, "--out", clf, "--epochs", "1", "--n-train", "640", "--quiet")
+	out := runOK(t, "fd-classifier", "--data-dir", mnist, "--out", clf, "--epochs", "1", "--n-train", "640", "--quiet")
 	if !strings.Contains(out, "on 640 digits for 1 epochs") || !strings.Contains(out, "test accuracy") || !strings.Contains(out, "wrote "+clf) {
 		t.Fatalf("fd-classifier output %q", out)
 	}
@@ -131,7 +109,7 @@ func TestFDPipeline(t *testing.T) {
 	}
 	report := filepath.Join(dir, "fd.json")
 	plain := writeSamples(t, mnist, 50, false, 50, 28, 28, 1)
-	out = runOK("fd", "--samples", plain, "--classifier", clf, "--data-dir", mnist, "--json", report)
+	out = runOK(t, "fd", "--samples", plain, "--classifier", clf, "--data-dir", mnist, "--json", report)
 	for _, want := range []string{"FD-MNIST ", "50 samples", "vs 1000 MNIST test digits", "FD-MNIST of 50 real training digits", "grows as the sample shrinks"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fd output lacks %q:\n%s", want, out)
@@ -149,7 +127,7 @@ func TestFDPipeline(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 	centered := writeSamples(t, mnist, 50, true)
-	out = runOK("fd", "--samples", centered, "--centered", "--classifier", clf, "--data-dir", mnist, "--floor=false")
+	out = runOK(t, "fd", "--samples", centered, "--centered", "--classifier", clf, "--data-dir", mnist, "--floor=false")
 	var v float64
 	if _, err := fmt.Sscanf(out, "FD-MNIST %g:", &v); err != nil || math.Abs(v-rep.FDMNIST) > 1e-3*rep.FDMNIST {
 		t.Errorf("centered samples: FD-MNIST %q, want %.4g as for the same digits in [0, 1]", out, rep.FDMNIST)

@@ -21,11 +21,7 @@ func TestImageBadInvocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	cases := []badCase{
 		{[]string{"train", "--data", "8gaussians", "--net", "unet"}, 2, "--net unet is an image network"},
 		{[]string{"train", "--data", "8gaussians", "--centered", "true"}, 2, "--data-dir, --centered and --flip are for image sets"},
 		{[]string{"train", "--data", "mnist", "--data-dir", mnist, "--net", "resnet"}, 2, `--net "resnet": use one of unet, unet-small`},
@@ -34,13 +30,7 @@ func TestImageBadInvocations(t *testing.T) {
 		{[]string{"train", "--data", "mnist", "--data-dir", corrupt}, 1, "train-images-idx3-ubyte"},
 		{[]string{"likelihood", "--points", "test"}, 2, "--points test needs an image model"},
 	}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := run(c.args, &stdout, &stderr)
-		if code != c.code || !strings.Contains(stderr.String(), c.want) {
-			t.Errorf("scoresde %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), code, stderr.String(), c.code, c.want)
-		}
-	}
+	checkBad(t, cases)
 }
 
 // TestImagePipeline trains the MNIST preset for a few steps, then samples an image grid and
@@ -49,24 +39,16 @@ func TestImagePipeline(t *testing.T) {
 	mnist := sharedtest.MNISTDir(t)
 	dir := t.TempDir()
 	ckpt := filepath.Join(dir, "ckpt")
-	runOK := func(args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		if code := run(args, &stdout, &stderr); code != 0 {
-			t.Fatalf("scoresde %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
-		}
-		return stdout.String()
-	}
-	out := runOK("train", "--data", "mnist", "--data-dir", mnist, "--steps", "3", "--ckpt", ckpt, "--quiet")
+	out := runOK(t, "train", "--data", "mnist", "--data-dir", mnist, "--steps", "3", "--ckpt", ckpt, "--quiet")
 	if !strings.Contains(out, "mnist (9000 images 28×28×1)") || !strings.Contains(out, "vp SDE") {
 		t.Fatalf("train output %q: want the MNIST training set and the VP SDE (the image default)", out)
 	}
 	samples := filepath.Join(dir, "s.npy")
-	out = runOK("sample", "--score", ckpt, "--sampler", "ode", "--method", "euler", "--steps", "3", "--n", "4", "--out", samples, "--quiet")
+	out = runOK(t, "sample", "--score", ckpt, "--sampler", "ode", "--method", "euler", "--steps", "3", "--n", "4", "--out", samples, "--quiet")
 	if _, err := os.Stat(filepath.Join(dir, "s.png")); err != nil || !strings.Contains(out, "image grid") {
 		t.Fatalf("sample output %q: want an image grid s.png (%v)", out, err)
 	}
-	out = runOK("likelihood", "--score", ckpt, "--points", "test", "--data-dir", mnist, "--n", "2", "--method", "euler", "--steps", "3", "--out", filepath.Join(dir, "logp.npy"))
+	out = runOK(t, "likelihood", "--score", ckpt, "--points", "test", "--data-dir", mnist, "--n", "2", "--method", "euler", "--steps", "3", "--out", filepath.Join(dir, "logp.npy"))
 	if !strings.Contains(out, "2 points") || !strings.Contains(out, "bits/dim") || !strings.Contains(out, "hutchinson") {
 		t.Fatalf("likelihood output %q: want bits/dim of 2 test digits with the Hutchinson divergence", out)
 	}

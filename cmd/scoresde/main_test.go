@@ -14,11 +14,7 @@ import (
 // TestBadInvocations: each bad command line gives one clear line naming the problem and a
 // non-zero exit, never a stack trace.
 func TestBadInvocations(t *testing.T) {
-	cases := []struct {
-		args []string
-		code int
-		want string
-	}{
+	cases := []badCase{
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"figures", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"figures", "extra"}, 2, `unexpected arguments ["extra"]`},
@@ -49,19 +45,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"eval", "--data", "nope", "--samples", "x.npy"}, 2, `--data: unknown data "nope"`},
 	}
 	seen := map[string]bool{}
-	for _, c := range cases {
-		var stdout, stderr bytes.Buffer
-		code := run(c.args, &stdout, &stderr)
-		msg := stderr.String()
-		if code != c.code {
-			t.Errorf("%v: exit %d, want %d (stderr %q)", c.args, code, c.code, msg)
-		}
-		if !strings.Contains(msg, c.want) {
-			t.Errorf("%v: stderr %q does not contain %q", c.args, msg, c.want)
-		}
-		if strings.Contains(msg, "goroutine ") || strings.Contains(msg, ".go:") {
-			t.Errorf("%v: stderr holds a stack trace: %q", c.args, msg)
-		}
+	for i, msg := range checkBad(t, cases) {
 		first := msg
 		for _, line := range strings.Split(msg, "\n") {
 			if strings.HasPrefix(line, "scoresde ") {
@@ -70,10 +54,47 @@ func TestBadInvocations(t *testing.T) {
 			}
 		}
 		if seen[first] {
-			t.Errorf("%v: message %q repeats another case's", c.args, first)
+			t.Errorf("%v: message %q repeats another case's", cases[i].args, first)
 		}
 		seen[first] = true
 	}
+}
+
+// badCase is a command line that must exit with code and print want on stderr.
+type badCase struct {
+	args []string
+	code int
+	want string
+}
+
+// checkBad runs each case and reports a wrong exit code, a message without its want, or a stack
+// trace; it returns the stderr of each case.
+func checkBad(t *testing.T, cases []badCase) []string {
+	t.Helper()
+	var msgs []string
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := run(c.args, &stdout, &stderr)
+		msg := stderr.String()
+		if code != c.code || !strings.Contains(msg, c.want) {
+			t.Errorf("scoresde %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), code, msg, c.code, c.want)
+		}
+		if strings.Contains(msg, "goroutine ") || strings.Contains(msg, ".go:") {
+			t.Errorf("%v: stderr holds a stack trace: %q", c.args, msg)
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs
+}
+
+// runOK runs a command line that must succeed and returns its stdout.
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("scoresde %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	}
+	return stdout.String()
 }
 
 func TestHelp(t *testing.T) {
