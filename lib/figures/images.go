@@ -62,17 +62,6 @@ func Diffusion(s sde.SDE, x0 [][]float64, times []float64, seed uint64) [][]floa
 	return out
 }
 
-// Enlarge scales img up by the integer factor k (nearest neighbour), for small images on screen.
-func Enlarge(img image.Image, k int) image.Image {
-	if k <= 1 {
-		return img
-	}
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
-	for y := range b.Dy() * k {
-		for x := range b.Dx() * k {
-			out.Set(x, y, img.At(b.Min.X+x/k, b.Min.Y+y/k))
-		}
-	}
-	return out
-}
+// Enlarge scales img up by the integer factor k (nearest neighbour), for small images on screen;
+// it is [plots.Enlarge].
+func Enlarge(img image.Image, k int) image.Image { return plots.Enlarge(img, k) }
