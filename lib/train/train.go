@@ -153,6 +153,9 @@ type Trainer struct {
 	Objective Objective
 	// ObjectiveName names the Objective in progress bars and Describe (e.g. "cross-entropy").
 	ObjectiveName string
+	// Progress, when set, is called after every step with the steps done and Config.Steps, on
+	// the training goroutine (a notebook passes live.Progress.Func to draw the loss in place).
+	Progress func(done, total int)
 
 	step *Exec
 }
@@ -343,6 +346,9 @@ func (t *Trainer) Run(log io.Writer) error {
 			}
 		}
 		bar.Update(st.Step)
+		if t.Progress != nil {
+			t.Progress(st.Step, t.Config.Steps)
+		}
 	}
 	bar.Finish()
 	if log != nil && len(st.Losses) > 0 {
