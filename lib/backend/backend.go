@@ -13,6 +13,7 @@
 package backend
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"runtime"
@@ -69,7 +70,7 @@ func New() (b compute.Backend, err error) {
 			err = fmt.Errorf("starting GoMLX backend %q (%s): %v; %s", c.Config, c.Reason, r, Hint)
 		}
 	}()
-	b, err = compute.NewWithConfig(c.Config)
+	b, err = quietStart(c.Config)
 	if err != nil {
 		return nil, fmt.Errorf("starting GoMLX backend %q (%s): %w; %s", c.Config, c.Reason, err, Hint)
 	}
@@ -104,4 +105,33 @@ func Available() []string {
 	names := append([]string(nil), compute.List()...)
 	sort.Strings(names)
 	return names
+}
+
+// quietStart starts the backend of config without the "Go backend: parallelism set to …" line
+// that the Go backend prints on stdout at every start (Describe reports the configuration);
+// anything else it prints is passed on.
+func quietStart(config string) (compute.Backend, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return compute.NewWithConfig(config)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if line := sc.Text(); !strings.HasPrefix(line, "Go backend: parallelism set to") {
+				fmt.Fprintln(stdout, line)
+			}
+		}
+	}()
+	defer func() {
+		os.Stdout = stdout
+		w.Close()
+		<-copied
+		r.Close()
+	}()
+	return compute.NewWithConfig(config)
 }
