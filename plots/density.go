@@ -108,9 +108,7 @@ func LogDensity(logp func(x, y float64) float64, b Bounds, n int, opts ...Option
 		for i := range zs {
 			zs[i] = lo + (hi-lo)*float64(i+1)/float64(levels+1)
 		}
-		ct := plotter.NewContour(floor, zs, nil)
-		ct.LineStyles = []draw.LineStyle{{Color: color.NRGBA{R: 255, G: 255, B: 255, A: 0xb0}, Width: vg.Points(0.7)}}
-		p.Add(quiet{ct})
+		p.Add(&contours{g: floor, levels: zs, style: draw.LineStyle{Color: color.NRGBA{R: 255, G: 255, B: 255, A: 0xb0}, Width: vg.Points(0.7)}})
 	}
 	p.Add(bar, frame{})
 	return p

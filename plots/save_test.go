@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,5 +164,76 @@ func TestSVGRasters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDeterministic renders figures twice and compares the bytes: nothing
+// drawn may depend on map iteration order or other run-to-run state.
+func TestDeterministic(t *testing.T) {
+	build := map[string]func() any{
+		"log-density with contours": func() any { return LogDensity(mixtureLogp, Square(-3, 3), 60) },
+		"vector field":              func() any { return VectorField(mixtureScore, Square(-3, 3), 15) },
+		"grid": func() any {
+			return &Grid{Panels: []*plot.Plot{LogDensity(mixtureLogp, Square(-3, 3), 50), Scatter(gaussianCloud(200, 1), Square(-3, 3))}}
+		},
+	}
+	for _, name := range []string{"log-density with contours", "vector field", "grid"} {
+		for _, format := range []string{"svg", "png"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				var first []byte
+				for i := range 3 {
+					data, err := render(build[name](), format, DefaultWidth, DefaultHeight)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if i == 0 {
+						first = data
+					} else if !bytes.Equal(data, first) {
+						t.Fatalf("render %d differs from the first (%d and %d bytes)", i, len(data), len(first))
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestIsoLines(t *testing.T) {
+	// r² = x² + y² on a 41×41 grid over [-2, 2]²: the level 1 is one closed
+	// circle of radius 1; the level 9 (r = 3) crosses no cell.
+	g := sampleCells(-2, 2, -2, 2, 41, 41, func(x, y float64) float64 { return x*x + y*y })
+	for _, c := range []struct {
+		name  string
+		z     float64
+		lines int
+	}{
+		{"circle", 1, 1},
+		{"outside the grid", 9, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lines := isoLines(g, c.z)
+			if len(lines) != c.lines {
+				t.Fatalf("%d lines, want %d", len(lines), c.lines)
+			}
+			for _, l := range lines {
+				if l[0] != l[len(l)-1] {
+					t.Errorf("line of %d points is not closed: %v … %v", len(l), l[0], l[len(l)-1])
+				}
+				for _, q := range l {
+					if r := math.Hypot(q[0], q[1]); math.Abs(r-1) > 0.01 {
+						t.Fatalf("point %v at radius %.4f, want 1", q, r)
+					}
+				}
+			}
+		})
+	}
+	// A line that leaves the grid is open: the level x = 0.5 of f = x.
+	open := isoLines(sampleCells(-1, 1, -1, 1, 10, 10, func(x, _ float64) float64 { return x }), 0.5)
+	if len(open) != 1 || len(open[0]) != 10 {
+		t.Fatalf("vertical line: %d lines (%v), want one of 10 points", len(open), open)
+	}
+	for _, q := range open[0] {
+		if math.Abs(q[0]-0.5) > 1e-12 {
+			t.Fatalf("point %v not on x = 0.5", q)
+		}
 	}
 }
