@@ -167,20 +167,20 @@ func figureTitle(fig any) string {
 	return "figure"
 }
 
-// DisplayWidth is the width, in pixels, that [HTML] and [Show] aim for when
-// they enlarge a small image.
-const DisplayWidth = 500
+// DisplayWidth is the least width, in pixels, that [HTML] and [Show] give a
+// small image by enlarging it.
+const DisplayWidth = 600
 
 // DisplayScale returns the integer factor k ≥ 1 by which [HTML] enlarges an
-// image w pixels wide: the one that brings k·w closest to [DisplayWidth]
-// (1 for images at least 2/3 of it wide). A grid of 28-pixel digits 12
-// columns wide (362 pixels) stays as is; one 8-pixel colour image (12 pixels
-// with padding) is shown 42 times larger.
+// image w pixels wide: the smallest that makes k·w at least [DisplayWidth]
+// (1 for images already that wide). A grid of 28-pixel digits 12 columns
+// wide (362 pixels) is shown twice as large, one 8-pixel colour image
+// (12 pixels with padding) 50 times.
 func DisplayScale(w int) int {
 	if w <= 0 {
 		return 1
 	}
-	return max(1, int(math.Round(float64(DisplayWidth)/float64(w))))
+	return max(1, (DisplayWidth+w-1)/w)
 }
 
 // Enlarge returns img scaled up by the integer factor k (nearest neighbour,

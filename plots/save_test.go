@@ -41,8 +41,8 @@ func TestHTML(t *testing.T) {
 		{"default size", titled, 0, 0, "image/svg+xml", 454, 378, `two &lt;clusters&gt; &amp; &#34;noise&#34;`, 0},
 		{"large plot as PNG", big, 300, 240, "image/png", 400, 320, "figure", 625},
 		{"grid takes a panel's title", grid, 600, 240, "image/svg+xml", 800, 320, `two &lt;clusters&gt; &amp; &#34;noise&#34;`, 0},
-		{"small image enlarged", digits, 0, 0, "image/png", 510, 510, "image of 30×30 pixels", 510},
-		{"wide image kept", rgb, 10, 10, "image/png", 362, 32, "image of 362×32 pixels", 362},
+		{"small image enlarged", digits, 0, 0, "image/png", 600, 600, "image of 30×30 pixels", 600},
+		{"digit row doubled", rgb, 10, 10, "image/png", 724, 64, "image of 362×32 pixels", 724},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := HTML(c.fig, c.w, c.h)
@@ -82,7 +82,7 @@ func TestHTML(t *testing.T) {
 }
 
 func TestDisplayScaleAndEnlarge(t *testing.T) {
-	for _, c := range []struct{ w, k int }{{0, 1}, {12, 42}, {30, 17}, {52, 10}, {242, 2}, {362, 1}, {482, 1}, {2000, 1}} {
+	for _, c := range []struct{ w, k int }{{0, 1}, {12, 50}, {30, 20}, {52, 12}, {242, 3}, {362, 2}, {482, 2}, {600, 1}, {2000, 1}} {
 		t.Run(fmt.Sprint(c.w), func(t *testing.T) {
 			if got := DisplayScale(c.w); got != c.k {
 				t.Errorf("DisplayScale(%d) = %d, want %d", c.w, got, c.k)
