@@ -234,12 +234,13 @@ func (p *Panel) runLive() error {
 
 	// The controls: one row per control (label, widget, value), then the Done button.
 	var sb strings.Builder
+	fmt.Fprintf(&sb, `<style>#%s input[type=range]{width:260px;max-width:60%%;vertical-align:middle}</style>`, boxID)
 	fmt.Fprintf(&sb, `<div id="%s" style="font-family:sans-serif;font-size:13px;line-height:1.9">`, boxID)
 	fmt.Fprintf(&sb, `<div style="font-weight:bold">%s</div>`, html.EscapeString(p.title))
 	for _, c := range p.controls {
 		fmt.Fprintf(&sb, `<div id="%s-row"><span style="display:inline-block;min-width:11em">%s</span> `,
 			c.htmlID(), html.EscapeString(c.label))
-		fmt.Fprintf(&sb, `<span id="%s-value" style="font-family:monospace;margin-left:0.6em"></span></div>`, c.htmlID())
+		fmt.Fprintf(&sb, `<span id="%s-value" style="font-family:monospace;display:inline-block;min-width:5em"></span></div>`, c.htmlID())
 	}
 	fmt.Fprintf(&sb, `<div id="live-done-row"></div></div>`)
 	gonbui.UpdateHTML(ctlDisplay, sb.String())
