@@ -8,25 +8,52 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
-	"github.com/gomlx/compute"
 	"github.com/scoresde/scoresde/lib/metrics"
 	"github.com/scoresde/scoresde/lib/sampling"
-	"github.com/scoresde/scoresde/lib/sde"
 	"github.com/scoresde/scoresde/toy"
 )
 
-// Table is a small result table: Rows × Cols cells, each a formatted value with its number.
+// Table is a small result table: Rows × Cols cells, each the mean over independent runs with its
+// sample standard deviation, printed as Markdown ("0.200 ± 0.058") and kept as numbers for plots.
 type Table struct {
-	Title      string
-	RowHeader  string
-	Rows, Cols []string
-	// Values[i][j] is the number shown in cell (i, j); NaN marks an empty cell.
+	Title     string
+	RowHeader string
+	Rows      []string
+	Cols      []string
+	// Values[i][j] is the mean shown in cell (i, j); NaN marks an empty cell.
 	Values [][]float64
-	// Format prints one value (default "%.3f").
+	// SD[i][j] is the sample standard deviation of cell (i, j) over Runs runs; nil (or NaN) shows
+	// the mean alone.
+	SD [][]float64
+	// Runs is the number of independent runs behind each cell.
+	Runs int
+	// Floor, when set, holds one Stat per column: the value a perfect sampler scores (two
+	// independent data samples), printed as a last row that Column and Values leave out.
+	Floor []Stat
+	// Format prints one number (default "%.3f").
 	Format string
 	// Note is printed under the table.
 	Note string
+	// Elapsed is the wall time the table took.
+	Elapsed time.Duration
+}
+
+// floorLabel is the row header of a table's floor row.
+const floorLabel = "*floor: data vs data*"
+
+// Cell returns cell (i, j) as a Stat.
+func (t *Table) Cell(i, j int) Stat {
+	v := t.Values[i][j]
+	if math.IsNaN(v) {
+		return Stat{}
+	}
+	sd := math.NaN()
+	if t.SD != nil {
+		sd = t.SD[i][j]
+	}
+	return Stat{Mean: v, SD: sd, N: max(t.Runs, 1)}
 }
 
 // String renders the table as Markdown.
@@ -40,21 +67,81 @@ func (t *Table) String() string {
 		fmt.Fprintf(&sb, "%s\n\n", t.Title)
 	}
 	fmt.Fprintf(&sb, "| %s | %s |\n|%s\n", t.RowHeader, strings.Join(t.Cols, " | "), strings.Repeat("---|", len(t.Cols)+1))
-	for i, r := range t.Rows {
+	row := func(name string, cell func(j int) Stat) {
 		cells := make([]string, len(t.Cols))
-		for j := range t.Cols {
-			if v := t.Values[i][j]; math.IsNaN(v) {
-				cells[j] = "–"
-			} else {
-				cells[j] = fmt.Sprintf(f, v)
-			}
+		for j := range cells {
+			cells[j] = cell(j).Format(f)
 		}
-		fmt.Fprintf(&sb, "| %s | %s |\n", r, strings.Join(cells, " | "))
+		fmt.Fprintf(&sb, "| %s | %s |\n", name, strings.Join(cells, " | "))
+	}
+	for i, r := range t.Rows {
+		row(r, func(j int) Stat { return t.Cell(i, j) })
+	}
+	if len(t.Floor) == len(t.Cols) {
+		row(floorLabel, func(j int) Stat { return t.Floor[j] })
 	}
 	if t.Note != "" {
 		fmt.Fprintf(&sb, "\n%s\n", t.Note)
 	}
 	return sb.String()
+}
+
+// Column returns the means of column j, one per row, for plotting.
+func (t *Table) Column(j int) []float64 {
+	out := make([]float64, len(t.Rows))
+	for i := range out {
+		out[i] = t.Values[i][j]
+	}
+	return out
+}
+
+// ColumnSD returns the sample standard deviations of column j (the spread of one run), for
+// error bars; NaN where a cell has none.
+func (t *Table) ColumnSD(j int) []float64 {
+	out := make([]float64, len(t.Rows))
+	for i := range out {
+		out[i] = t.Cell(i, j).SD
+	}
+	return out
+}
+
+// ColumnSE returns the standard errors of the means of column j (SD/√Runs), for error bars on
+// the means; NaN where a cell has no spread.
+func (t *Table) ColumnSE(j int) []float64 {
+	out := make([]float64, len(t.Rows))
+	for i := range out {
+		out[i] = t.Cell(i, j).SE()
+	}
+	return out
+}
+
+// setCell stores the summary of cell (i, j), growing the table as needed.
+func (t *Table) setCell(i, j int, s Stat) {
+	for len(t.Values) <= i {
+		t.Values = append(t.Values, nanRow(len(t.Cols)))
+		t.SD = append(t.SD, nanRow(len(t.Cols)))
+	}
+	if s.N == 0 {
+		return
+	}
+	t.Values[i][j], t.SD[i][j] = s.Mean, s.SD
+}
+
+func nanRow(n int) []float64 {
+	r := make([]float64, n)
+	for j := range r {
+		r[j] = math.NaN()
+	}
+	return r
+}
+
+// spreadNote says what the ± of a table means.
+func spreadNote(r Repeats) string {
+	if r.Seeds < 2 {
+		return fmt.Sprintf("One run per cell (%d points against a fresh data sample): no spread; use 5 or more seeds to judge differences.", r.Samples)
+	}
+	return fmt.Sprintf("Mean ± sample sd over %d independent runs per cell, each with its own sampler seed and its own fresh reference sample of %d data points; the standard error of a mean is sd/√%d. The floor row scores two independent data samples of %d points against each other (what a perfect sampler gets), over %d seeds.",
+		r.Seeds, r.Samples, r.Seeds, r.Samples, r.Seeds)
 }
 
 // Score is the quality of one sample set against the mixture.
@@ -76,123 +163,11 @@ func Evaluate(m *toy.Mixture, res *sampling.Result, seed uint64) (Score, error) 
 	ref := m.Sample(toy.NewRand(seed), len(pts))
 	sw, err := metrics.SlicedW2(pts, ref, metrics.DefaultProjections, seed)
 	if err != nil {
-		return Score{}, err
+		return Score{}, fmt.Errorf("SW2: %w", err)
 	}
 	me, err := metrics.ModeWeightError(m, pts)
 	if err != nil {
-		return Score{}, err
+		return Score{}, fmt.Errorf("mode weights: %w", err)
 	}
 	return Score{SW2: sw, ModeError: me, NFE: res.NFE}, nil
-}
-
-// PCTable samples n points with every predictor × corrector pair (PC with N steps, snr, one
-// corrector step; "none" × "none" is skipped) and returns the SW2 and mode-weight-error tables.
-// The "probability flow" row uses the reverse-diffusion predictor on the ODE, as the paper's Table 1.
-func PCTable(b compute.Backend, m *toy.Mixture, s sde.SDE, n, steps int, snr float64, seed int64) (sw2, modes *Table, err error) {
-	type row struct {
-		name, pred string
-		flow       bool
-	}
-	rows := []row{{"ancestral sampling", "ancestral_sampling", false}, {"reverse diffusion", "reverse_diffusion", false},
-		{"Euler–Maruyama", "euler_maruyama", false}, {"probability flow", "reverse_diffusion", true}, {"none", "none", false}}
-	cols := []string{"none", "langevin", "ald"}
-	sw2 = &Table{Title: fmt.Sprintf("SW2 to the data, %s SDE, N=%d, snr=%g, %d samples", s.Name(), steps, snr, n), RowHeader: "predictor \\ corrector", Cols: cols}
-	modes = &Table{Title: "mode-weight error", RowHeader: "predictor \\ corrector", Cols: cols}
-	for _, r := range rows {
-		var sRow, mRow []float64
-		for _, c := range cols {
-			if r.pred == "none" && c == "none" || r.pred == "ancestral_sampling" && s.Name() == "subvp" {
-				sRow, mRow = append(sRow, math.NaN()), append(mRow, math.NaN())
-				continue
-			}
-			o := sampling.DefaultPC()
-			o.Predictor, o.Corrector, o.ProbabilityFlow, o.N, o.SNR = r.pred, c, r.flow, steps, snr
-			res, err := sampling.PC(b, s, m.ScoreFn(s), []int{n, m.Dim()}, o, sampling.Run{Seed: seed})
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s + %s: %w", r.name, c, err)
-			}
-			sc, err := Evaluate(m, res, uint64(seed)+1)
-			if err != nil {
-				return nil, nil, err
-			}
-			sRow, mRow = append(sRow, sc.SW2), append(mRow, sc.ModeError)
-		}
-		sw2.Rows, modes.Rows = append(sw2.Rows, r.name), append(modes.Rows, r.name)
-		sw2.Values, modes.Values = append(sw2.Values, sRow), append(modes.Values, mRow)
-	}
-	fl, err := metrics.SW2Floor(m, n, metrics.DefaultProjections, uint64(seed))
-	if err != nil {
-		return nil, nil, err
-	}
-	sw2.Note = fmt.Sprintf("Floor (two data samples of %d points): %.3f.", n, fl)
-	return sw2, modes, nil
-}
-
-// SNRSweep runs PC (predictor + Langevin corrector, N steps) for each snr and returns a table with
-// one row per snr and the columns SW2 and mode-weight error: the shape of the paper's Table 5.
-func SNRSweep(b compute.Backend, m *toy.Mixture, s sde.SDE, predictor string, n, steps int, snrs []float64, seed int64) (*Table, error) {
-	t := &Table{Title: fmt.Sprintf("PC (%s + langevin) on %s, %s SDE, N=%d, %d samples", predictor, m.Name(), s.Name(), steps, n),
-		RowHeader: "snr", Cols: []string{"SW2", "mode-weight error"}}
-	for _, r := range snrs {
-		o := sampling.DefaultPC()
-		o.Predictor, o.N, o.SNR = predictor, steps, r
-		res, err := sampling.PC(b, s, m.ScoreFn(s), []int{n, m.Dim()}, o, sampling.Run{Seed: seed})
-		if err != nil {
-			return nil, fmt.Errorf("snr %g: %w", r, err)
-		}
-		sc, err := Evaluate(m, res, uint64(seed)+1)
-		if err != nil {
-			return nil, err
-		}
-		t.Rows = append(t.Rows, fmt.Sprintf("%g", r))
-		t.Values = append(t.Values, []float64{sc.SW2, sc.ModeError})
-	}
-	return t, nil
-}
-
-// ODETolerance integrates the probability-flow ODE with RK45 at each tolerance (rtol = atol) and
-// returns a table of NFE, SW2 and the mean distance of each sample to the tightest solve's sample
-// from the same latent (the solver's own error).
-func ODETolerance(b compute.Backend, m *toy.Mixture, s sde.SDE, n int, tols []float64, seed int64) (*Table, error) {
-	t := &Table{Title: fmt.Sprintf("probability-flow ODE (RK45) on %s, %s SDE, %d samples", m.Name(), s.Name(), n),
-		RowHeader: "rtol = atol", Cols: []string{"NFE", "SW2", "error vs 1e-7"}, Format: "%.4g"}
-	ref := sampling.DefaultODE()
-	ref.RTol, ref.ATol = 1e-7, 1e-7
-	exact, err := sampling.ODE(b, s, m.ScoreFn(s), []int{n, m.Dim()}, ref, sampling.Run{Seed: seed})
-	if err != nil {
-		return nil, err
-	}
-	want := exact.Points()
-	for _, tol := range tols {
-		o := sampling.DefaultODE()
-		o.RTol, o.ATol = tol, tol
-		res, err := sampling.ODE(b, s, m.ScoreFn(s), []int{n, m.Dim()}, o, sampling.Run{Seed: seed})
-		if err != nil {
-			return nil, fmt.Errorf("tolerance %g: %w", tol, err)
-		}
-		sc, err := Evaluate(m, res, uint64(seed)+1)
-		if err != nil {
-			return nil, err
-		}
-		dist := 0.0
-		for i, p := range res.Points() {
-			d2 := 0.0
-			for j := range p {
-				d2 += (p[j] - want[i][j]) * (p[j] - want[i][j])
-			}
-			dist += math.Sqrt(d2) / float64(n)
-		}
-		t.Rows = append(t.Rows, fmt.Sprintf("%g", tol))
-		t.Values = append(t.Values, []float64{float64(res.NFE), sc.SW2, dist})
-	}
-	return t, nil
-}
-
-// Column returns column j of the table as a slice, for plotting.
-func (t *Table) Column(j int) []float64 {
-	out := make([]float64, len(t.Rows))
-	for i := range out {
-		out[i] = t.Values[i][j]
-	}
-	return out
 }
