@@ -14,7 +14,7 @@ import (
 func init() {
 	register(command{
 		name:    "backends",
-		summary: "Say which GoMLX backend runs the graphs, why, and how to choose another.",
+		summary: "Say which GoMLX backend runs the graphs, why, whether SIMD kernels are in, and how to choose another.",
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 			start := fs.Bool("start", true, "start the backend to check that it works")
 			return func(args []string, stdout, stderr io.Writer) error {
@@ -25,6 +25,7 @@ func init() {
 				fmt.Fprintf(stdout, "compiled-in backends: %s\n", strings.Join(backend.Available(), ", "))
 				fmt.Fprintf(stdout, "%s=%q\n", backend.EnvVar, os.Getenv(backend.EnvVar))
 				fmt.Fprintf(stdout, "selected: %s (%s)\n", c.Config, c.Reason)
+				fmt.Fprintln(stdout, backend.SIMDReport())
 				if *start {
 					b, err := backend.New()
 					if err != nil {

@@ -50,6 +50,7 @@ func init() {
 				c := backend.Choose()
 				fmt.Fprintf(stdout, "compiled-in backends: %s\n", strings.Join(backend.Available(), ", "))
 				fmt.Fprintf(stdout, "%s=%q: using %s (%s)\n", backend.EnvVar, os.Getenv(backend.EnvVar), c.Config, c.Reason)
+				fmt.Fprintln(stdout, backend.SIMDReport())
 				for _, k := range probeEnv {
 					if v, ok := os.LookupEnv(k); ok {
 						fmt.Fprintf(stdout, "%s=%q\n", k, v)

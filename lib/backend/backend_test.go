@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -29,5 +30,15 @@ func TestNewAndDescribe(t *testing.T) {
 	}
 	if len(Available()) == 0 {
 		t.Error("no backends compiled in")
+	}
+}
+
+func TestSIMDReport(t *testing.T) {
+	r := SIMDReport()
+	if !strings.HasPrefix(r, "SIMD kernels: ") {
+		t.Errorf("SIMDReport = %q", r)
+	}
+	if !SIMD && runtime.GOARCH == "amd64" && !strings.Contains(r, "GOEXPERIMENT=simd") {
+		t.Errorf("SIMDReport without SIMD does not say how to build with it: %q", r)
 	}
 }
