@@ -50,23 +50,37 @@ func (g *cells) finiteRange() (lo, hi float64) {
 	return lo, hi
 }
 
-// heatMap returns a rasterized heat map of g over [lo, hi] on the ramp r:
-// values below lo (-Inf included) take the lowest colour, values above hi
-// the highest, NaN is transparent.
-func heatMap(g *cells, lo, hi float64, r ramp) plot.Plotter {
+// heatMap returns a rasterized heat map of g coloured on the ramp r over
+// the range of bar, read when it draws (so [ShareColorScale] applies):
+// values below the range (-Inf included) take the lowest colour, values
+// above it the highest, NaN is transparent.
+func heatMap(g *cells, bar *colorBar, r ramp) plot.Plotter {
 	h := plotter.NewHeatMap(g, r)
-	h.Min, h.Max = lo, hi
 	h.Underflow, h.Overflow = r.at(0), r.at(1)
 	h.NaN = color.Transparent
 	h.Rasterized = true
-	return quiet{h}
+	return &barHeatMap{h: h, bar: bar}
+}
+
+// barHeatMap draws a heat map over the current range of its colour bar.
+// It hides the heat map's glyph boxes and data range, which ask for
+// padding around every cell and would detach the map from the axes.
+type barHeatMap struct {
+	h   *plotter.HeatMap
+	bar *colorBar
+}
+
+func (b *barHeatMap) Plot(c draw.Canvas, p *plot.Plot) {
+	b.h.Min, b.h.Max = b.bar.min, b.bar.max
+	b.h.Plot(c, p)
 }
 
 // LogDensity draws logp as a heat map on an n×n grid of cells over b (each
 // cell coloured by logp at its centre, viridis palette, colour bar labelled
-// "log p(x)", see [WithColorBarLabel]) with 8 contour lines of logp on top
-// (see [WithLevels]), evenly spaced between its smallest and largest finite
-// values. -Inf takes the lowest colour; NaN cells are left blank.
+// "log p(x)", see [WithColorBarLabel] and [WithRange]) with 8 contour lines
+// of logp on top (see [WithLevels]), evenly spaced between its smallest and
+// largest finite values. -Inf takes the lowest colour; NaN cells are left
+// blank. [WithMarkers] marks points with crosses.
 //
 // The plot has equal aspect ratio and axes labelled x and y. It panics if
 // n < 2 or b is empty.
@@ -82,60 +96,101 @@ func LogDensity(logp func(x, y float64) float64, b Bounds, n int, opts ...Option
 	if label == "" {
 		label = "log p(x)"
 	}
-	bar := newColorBar(lo, hi, label, viridis.at)
+	bar := cfg.bar(lo, hi, label, viridis.at, false)
 
 	p := newPlane(b)
-	p.Add(heatMap(g, bar.min, bar.max, viridis))
+	p.Add(heatMap(g, bar, viridis))
 	levels := cfg.levels
 	if levels < 0 {
 		levels = 8
 	}
 	if levels > 0 && lo < hi {
-		// Contour a copy where -Inf and NaN are pulled to the floor.
-		floor := &cells{}
-		*floor = *g
-		floor.z = make([]float64, len(g.z))
-		for i, v := range g.z {
-			floor.z[i] = v
-			if !finite(v) {
-				floor.z[i] = lo
-				if v > 0 {
-					floor.z[i] = hi
-				}
-			}
-		}
-		zs := make([]float64, levels)
-		for i := range zs {
-			zs[i] = lo + (hi-lo)*float64(i+1)/float64(levels+1)
-		}
-		p.Add(&contours{g: floor, levels: zs, style: draw.LineStyle{Color: color.NRGBA{R: 255, G: 255, B: 255, A: 0xb0}, Width: vg.Points(0.7)}})
+		p.Add(&contours{g: floored(g, lo, hi), levels: evenLevels(lo, hi, levels),
+			style: draw.LineStyle{Color: color.NRGBA{R: 255, G: 255, B: 255, A: 0xb0}, Width: vg.Points(0.7)}})
 	}
-	p.Add(bar, frame{})
+	if len(cfg.markers) > 0 {
+		p.Add(&markers{points: cfg.markers})
+	}
+	addColorBar(p, bar)
+	p.Add(frame{})
 	return p
 }
 
-// Figure1 reproduces the layout of Figure 1 of Song et al. (2021): the
-// density p_t(x) = density(t, x) of a 1-D process as a heat map with time t
-// on the horizontal axis (from times[0] to times[len-1], or [0, 1] when times
-// has fewer than two entries) and x ∈ [xmin, xmax] vertical, with forward
-// paths (orange, "forward SDE") and reverse paths (purple, "reverse SDE")
-// drawn on top. forward[i][k] and reverse[i][k] are the positions of path i
-// at times[k]; either set may be empty.
+// floored returns a copy of g where -Inf and NaN are pulled to lo and +Inf
+// to hi, for contouring.
+func floored(g *cells, lo, hi float64) *cells {
+	f := &cells{}
+	*f = *g
+	f.z = make([]float64, len(g.z))
+	for i, v := range g.z {
+		f.z[i] = v
+		if !finite(v) {
+			f.z[i] = lo
+			if v > 0 {
+				f.z[i] = hi
+			}
+		}
+	}
+	return f
+}
+
+// evenLevels returns k levels evenly spaced strictly inside (lo, hi).
+func evenLevels(lo, hi float64, k int) []float64 {
+	zs := make([]float64, k)
+	for i := range zs {
+		zs[i] = lo + (hi-lo)*float64(i+1)/float64(k+1)
+	}
+	return zs
+}
+
+// markers draws a cross, dark on a white halo, at each point inside the
+// axes.
+type markers struct{ points [][]float64 }
+
+func (m *markers) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	const arm = 3.5
+	for _, q := range m.points {
+		if len(q) < 2 || !inRange(p, q[0], q[1]) {
+			continue
+		}
+		x, y := trX(q[0]), trY(q[1])
+		for _, sty := range []draw.LineStyle{
+			{Color: color.White, Width: vg.Points(2.8)},
+			{Color: color.Black, Width: vg.Points(1.2)},
+		} {
+			c.StrokeLine2(sty, x-arm, y-arm, x+arm, y+arm)
+			c.StrokeLine2(sty, x-arm, y+arm, x+arm, y-arm)
+		}
+	}
+}
+
+// Path colours of [Figure1] and the default of [TimeDensity].
+var (
+	forwardColor = rgb(0xe66100)
+	reverseColor = rgb(0x5e3c99)
+)
+
+// TimeDensity draws the density p_t(x) = density(t, x) of a 1-D process as a
+// heat map with time t on the horizontal axis (from the smallest to the
+// largest of times, or [0, 1] when times has fewer than two entries) and
+// x ∈ [xmin, xmax] vertical, with paths drawn on top: paths[i][k] is the
+// position of path i at times[k]. It is one strip of [Figure1].
 //
 // By default each time column of the heat map is divided by its maximum
 // (colour bar "p(x, t) / max p(·, t)"), so the density stays visible as it
-// spreads; [WithColumnNormalization](false) shows p_t(x) itself. Non-finite
-// density values are left blank. It panics if xmin ≥ xmax or a path's length
+// spreads; [WithColumnNormalization](false) shows p_t(x) itself. Options:
+// [WithColor] for the paths (default orange), [WithColorBarLabel],
+// [WithRange]. Non-finite density values are left blank, non-finite path
+// points break the path. It panics if xmin ≥ xmax or a path's length
 // differs from len(times). WideWidth × WideHeight suits it.
-func Figure1(density func(t, x float64) float64, xmin, xmax float64, times []float64, forward, reverse [][]float64, opts ...Option) *plot.Plot {
+func TimeDensity(density func(t, x float64) float64, xmin, xmax float64, times []float64, paths [][]float64, opts ...Option) *plot.Plot {
 	if !(xmin < xmax) || !finite(xmin) || !finite(xmax) {
-		panic(fmt.Sprintf("plots: Figure1: empty or non-finite x range [%v, %v]", xmin, xmax))
+		panic(fmt.Sprintf("plots: TimeDensity: empty or non-finite x range [%v, %v]", xmin, xmax))
 	}
-	for name, paths := range map[string][][]float64{"forward": forward, "reverse": reverse} {
-		for i, path := range paths {
-			if len(path) != len(times) {
-				panic(fmt.Sprintf("plots: Figure1: %s path %d has %d steps, want len(times) = %d", name, i, len(path), len(times)))
-			}
+	for i, path := range paths {
+		if len(path) != len(times) {
+			panic(fmt.Sprintf("plots: TimeDensity: path %d has %d steps, want len(times) = %d", i, len(path), len(times)))
 		}
 	}
 	cfg := newConfig(opts)
@@ -143,14 +198,16 @@ func Figure1(density func(t, x float64) float64, xmin, xmax float64, times []flo
 	if len(times) >= 2 {
 		t0, t1 = math.Inf(1), math.Inf(-1)
 		for _, t := range times {
-			t0, t1 = min(t0, t), max(t1, t)
+			if finite(t) {
+				t0, t1 = min(t0, t), max(t1, t)
+			}
 		}
-		if !(t0 < t1) || !finite(t0+t1) {
+		if !(t0 < t1) {
 			t0, t1 = 0, 1
 		}
 	}
 
-	const cols, rows = 200, 150
+	const cols, rows = 240, 160
 	g := sampleCells(t0, t1, xmin, xmax, cols, rows, density)
 	label := "p(x, t)"
 	if cfg.columnNorm {
@@ -174,28 +231,57 @@ func Figure1(density func(t, x float64) float64, xmin, xmax float64, times []flo
 	}
 	lo, hi := g.finiteRange()
 	lo = math.Min(lo, 0)
-	bar := newColorBar(lo, hi, label, mist.at)
+	bar := cfg.bar(lo, hi, label, mist.at, false)
 
 	p := newPlot()
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = t0, t1, xmin, xmax
 	tight(p)
 	p.X.Label.Text, p.Y.Label.Text = "t", "x"
-	p.Add(heatMap(g, bar.min, bar.max, mist))
-	fwd := draw.LineStyle{Color: withAlpha(rgb(0xe66100), 0.85), Width: vg.Points(0.9)}
-	rev := draw.LineStyle{Color: withAlpha(rgb(0x5e3c99), 0.85), Width: vg.Points(0.9)}
-	if len(forward) > 0 {
-		p.Add(&timePaths{times: times, paths: forward, style: fwd})
-		addLegend(p, "forward SDE", lineThumb(withWidth(fwd, 2)))
+	p.Add(heatMap(g, bar, mist))
+	col := cfg.color
+	if col == nil {
+		col = forwardColor
 	}
-	if len(reverse) > 0 {
-		p.Add(&timePaths{times: times, paths: reverse, style: rev})
-		addLegend(p, "reverse SDE", lineThumb(withWidth(rev, 2)))
+	if len(paths) > 0 {
+		p.Add(&timePaths{times: times, paths: paths, style: draw.LineStyle{Color: withAlpha(col, 0.9), Width: vg.Points(1)}})
 	}
-	p.Add(bar, frame{})
+	addColorBar(p, bar)
+	p.Add(frame{})
 	return p
 }
 
-func withWidth(s draw.LineStyle, w vg.Length) draw.LineStyle { s.Width = w; return s }
+// Figure1 reproduces the layout of Figure 1 of Song et al. (2021) for a 1-D
+// process: two strips, one above the other, each a [TimeDensity] of
+// density(t, x) on the same axes — the forward paths (orange, "forward SDE:
+// data → noise") on top and the reverse-SDE paths (purple, "reverse SDE:
+// noise → data") below. forward[i][k] and reverse[i][k] are the positions
+// of path i at times[k]; a strip whose set is empty is left out. Options
+// are those of TimeDensity. It panics if xmin ≥ xmax or a path's length
+// differs from len(times). WideWidth × 1.6·WideHeight suits it.
+func Figure1(density func(t, x float64) float64, xmin, xmax float64, times []float64, forward, reverse [][]float64, opts ...Option) *Grid {
+	g := &Grid{Cols: 1}
+	for _, strip := range []struct {
+		paths [][]float64
+		col   color.Color
+		title string
+	}{
+		{forward, forwardColor, "forward SDE: data (t = 0) → noise (t = 1)"},
+		{reverse, reverseColor, "reverse SDE: noise (t = 1) → data (t = 0)"},
+	} {
+		if len(strip.paths) == 0 {
+			continue
+		}
+		p := TimeDensity(density, xmin, xmax, times, strip.paths, append(append([]Option(nil), opts...), WithColor(strip.col))...)
+		p.Title.Text = strip.title
+		g.Panels = append(g.Panels, p)
+	}
+	if len(g.Panels) == 0 {
+		p := TimeDensity(density, xmin, xmax, times, nil, opts...)
+		g.Panels = append(g.Panels, p)
+	}
+	g.Rows = len(g.Panels)
+	return g
+}
 
 // timePaths draws 1-D paths x(t): points (times[k], paths[i][k]).
 type timePaths struct {

@@ -11,12 +11,17 @@ import (
 )
 
 // VectorField draws f on an n×n grid of arrows over b. Arrow i, j sits at
-// the centre of cell i, j of b cut into n×n equal cells, points along
-// (u, v) = f(x, y) and is coloured by the magnitude √(u²+v²) on a viridis
-// palette, shown by a colour bar labelled "magnitude" (see
-// [WithColorBarLabel]). Arrows are scaled by one common factor so the
-// longest spans 90% of a cell; their lengths stay proportional to the
-// magnitude. Non-finite vectors are skipped.
+// the centre of cell i, j of b cut into n×n equal cells and points along
+// (u, v) = f(x, y). All arrows have one length (80% of a cell), so the
+// direction is legible everywhere, and the magnitude √(u²+v²) is shown by
+// colour (from near-black purple through red to orange) with a colour bar
+// labelled "magnitude" (see [WithColorBarLabel]). Non-finite and zero
+// vectors are skipped.
+//
+// Options: [WithLogColor] for a logarithmic colour scale, [WithRange] or
+// [ShareColorScale] for one scale across panels, [WithDensity] for a faint
+// grey log-density underneath, [WithMarkers] to mark points (e.g. the
+// modes), [WithProportionalArrows] for arrows as long as the vectors.
 //
 // The plot has equal aspect ratio and axes labelled x and y; set
 // p.Title.Text for a title. It panics if n < 1 or b is empty.
@@ -26,14 +31,14 @@ func VectorField(f func(x, y float64) (u, v float64), b Bounds, n int, opts ...O
 		panic(fmt.Sprintf("plots: VectorField: n = %d, want ≥ 1", n))
 	}
 	cfg := newConfig(opts)
-	a := &arrows{n: n, b: b, u: make([]float64, n*n), v: make([]float64, n*n)}
+	a := &arrows{n: n, b: b, u: make([]float64, n*n), v: make([]float64, n*n), proportional: cfg.proportional}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for j := range n {
 		for i := range n {
 			x, y := a.at(i, j)
 			u, v := f(x, y)
 			a.u[j*n+i], a.v[j*n+i] = u, v
-			if m := math.Hypot(u, v); finite(m) {
+			if m := math.Hypot(u, v); finite(m) && (m > 0 || !cfg.logColor) {
 				lo, hi = min(lo, m), max(hi, m)
 			}
 		}
@@ -42,19 +47,36 @@ func VectorField(f func(x, y float64) (u, v float64), b Bounds, n int, opts ...O
 	if label == "" {
 		label = "magnitude"
 	}
-	a.bar = newColorBar(lo, hi, label, viridis.at)
+	a.bar = cfg.bar(lo, hi, label, ember.at, cfg.logColor)
 
 	p := newPlane(b)
-	p.Add(a, a.bar, frame{})
+	if cfg.background != nil {
+		const cellsPerSide = 120
+		g := sampleCells(b.XMin, b.XMax, b.YMin, b.YMax, cellsPerSide, cellsPerSide, cfg.background)
+		dlo, dhi := g.finiteRange()
+		dlo = math.Max(dlo, dhi-densitySpan)
+		p.Add(heatMap(g, newColorBar(dlo, dhi, "", fog.at), fog))
+	}
+	p.Add(a)
+	if len(cfg.markers) > 0 {
+		p.Add(&markers{points: cfg.markers})
+	}
+	addColorBar(p, a.bar)
+	p.Add(frame{})
 	return p
 }
 
+// densitySpan is the range of log-density, in nats below its largest value,
+// that the background of a VectorField shades.
+const densitySpan = 12
+
 // arrows draws the n×n field of a VectorField.
 type arrows struct {
-	n    int
-	b    Bounds
-	u, v []float64 // row-major, index j*n+i
-	bar  *colorBar
+	n            int
+	b            Bounds
+	u, v         []float64 // row-major, index j*n+i
+	bar          *colorBar
+	proportional bool
 }
 
 // at returns the centre of cell i, j.
@@ -79,19 +101,24 @@ func (a *arrows) Plot(c draw.Canvas, p *plot.Plot) {
 	if longest == 0 {
 		return
 	}
-	scale := 0.9 * cell / longest
-	width := vg.Length(math.Min(1.1, math.Max(0.5, cell/14)))
+	width := vg.Length(math.Min(1.3, math.Max(0.6, cell/11)))
 	for j := range a.n {
 		for i := range a.n {
 			k := j*a.n + i
-			dx, dy := a.u[k]*sx*scale, a.v[k]*sy*scale
+			dx, dy := a.u[k]*sx, a.v[k]*sy
 			l := math.Hypot(dx, dy)
 			if !finite(l) || l == 0 {
 				continue
 			}
+			// Proportional: one scale, the longest spans 90% of a cell;
+			// otherwise every arrow spans 80% of a cell.
+			scale := 0.8 * cell / l
+			if a.proportional {
+				scale = 0.9 * cell / longest
+			}
+			dx, dy, l = dx*scale, dy*scale, l*scale
 			x, y := a.at(i, j)
-			mag := (math.Hypot(a.u[k], a.v[k]) - a.bar.min) / (a.bar.max - a.bar.min)
-			drawArrow(c, vg.Point{X: trX(x), Y: trY(y)}, dx, dy, l, width, a.bar.color(mag))
+			drawArrow(c, vg.Point{X: trX(x), Y: trY(y)}, dx, dy, l, width, a.bar.colorOf(math.Hypot(a.u[k], a.v[k])))
 		}
 	}
 }

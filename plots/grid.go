@@ -89,13 +89,23 @@ func drawPlot(p *plot.Plot, c draw.Canvas) {
 	if EqualAspect(p) {
 		c = fitAspect(p, c)
 	}
-	legend := p.Legend
+	orig := p.Legend
+	legend := orig // a copy: placing it leaves p's own settings alone
+	outside := placeLegend(p, &legend, c)
 	p.Legend = plot.NewLegend()
 	func() {
-		defer func() { p.Legend = legend }()
+		defer func() { p.Legend = orig }()
 		p.Draw(c)
 	}()
-	p.Legend.Draw(p.DataCanvas(c))
+	dc := p.DataCanvas(c)
+	if outside {
+		dc.Min.X = dc.Max.X + legendGap + legendClear
+		dc.Max.X = c.Max.X
+	}
+	legend.Draw(dc)
+	if st, ok := legends.get(p); ok {
+		st.room = 0
+	}
 }
 
 // margin is left blank around each plot drawn by Save, Show and Grid.

@@ -54,9 +54,11 @@ func Trajectories(paths [][][]float64, times []float64, b Bounds, opts ...Option
 			lo, hi = min(lo, t), max(hi, t)
 		}
 	}
-	bar := newColorBar(lo, hi, label, viridis.at)
+	bar := cfg.bar(lo, hi, label, viridis.at, false)
 	p := newPlane(b)
-	p.Add(&planePaths{paths: paths, times: times, bar: bar}, bar, frame{})
+	p.Add(&planePaths{paths: paths, times: times, bar: bar})
+	addColorBar(p, bar)
+	p.Add(frame{})
 	return p
 }
 
@@ -72,7 +74,7 @@ type planePaths struct {
 const colorBins = 64
 
 func (pp *planePaths) bin(k int) int {
-	t := (pp.times[k] - pp.bar.min) / (pp.bar.max - pp.bar.min)
+	t := pp.bar.norm(pp.times[k])
 	return min(colorBins-1, max(0, int(t*colorBins)))
 }
 
@@ -117,7 +119,7 @@ func (pp *planePaths) Plot(c draw.Canvas, p *plot.Plot) {
 		if k < 0 || !ok(path[k]) || !inRange(p, path[k][0], path[k][1]) || !finite(pp.times[k]) {
 			continue
 		}
-		col := pp.bar.color((pp.times[k] - pp.bar.min) / (pp.bar.max - pp.bar.min))
+		col := pp.bar.colorOf(pp.times[k])
 		c.DrawGlyphNoClip(draw.GlyphStyle{Color: col, Radius: vg.Points(1.6), Shape: draw.CircleGlyph{}}, at(path[k]))
 	}
 }

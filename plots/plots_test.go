@@ -157,7 +157,7 @@ func TestBuilders(t *testing.T) {
 		}
 	}
 	fig1 := Figure1(dens, -5, 5, times, fwd, rev)
-	fig1.Title.Text = "forward and reverse SDE"
+	fig1.Title = "forward and reverse SDE"
 
 	ns := []float64{10, 30, 100, 300, 1000, 3000}
 	errs := make([]float64, len(ns))
@@ -185,7 +185,7 @@ func TestBuilders(t *testing.T) {
 		{"density", density, DefaultWidth, DefaultHeight},
 		{"scatter", Scatter(gaussianCloud(100, 1), b, WithName("data")), DefaultWidth, DefaultHeight},
 		{"trajectories", traj, DefaultWidth, DefaultHeight},
-		{"figure1", fig1, WideWidth, WideHeight},
+		{"figure1", fig1, WideWidth, 1.6 * WideHeight},
 		{"curves", curves, DefaultWidth, DefaultHeight},
 		{"grid", grid, 3 * DefaultWidth * 0.8, DefaultHeight * 0.8},
 	} {

@@ -91,6 +91,14 @@ type config struct {
 	colorBarLabel string
 	levels        int
 	columnNorm    bool
+	hasRange      bool
+	rangeLo       float64
+	rangeHi       float64
+	logColor      bool
+	proportional  bool
+	background    func(x, y float64) float64
+	markers       [][]float64
+	names         []string
 }
 
 func newConfig(opts []Option) *config {
@@ -101,27 +109,77 @@ func newConfig(opts []Option) *config {
 	return cfg
 }
 
-// WithColor sets the colour of scatter points ([Scatter]).
+// bar returns the colour bar for data in [lo, hi]: cfg's range when set
+// ([WithRange]), on a log scale when asked for ([WithLogColor]).
+func (cfg *config) bar(lo, hi float64, label string, col func(float64) color.Color, log bool) *colorBar {
+	if cfg.hasRange {
+		lo, hi = cfg.rangeLo, cfg.rangeHi
+	}
+	if log {
+		return newLogColorBar(lo, hi, label, col)
+	}
+	return newColorBar(lo, hi, label, col)
+}
+
+// WithColor sets the colour of scatter points ([Scatter]) or of the paths
+// of [TimeDensity].
 func WithColor(c color.Color) Option { return func(cfg *config) { cfg.color = c } }
 
 // WithName sets the legend name of a point cloud ([Scatter]).
 func WithName(name string) Option { return func(cfg *config) { cfg.name = name } }
 
-// WithRadius sets the radius of scatter points, in vg units ([Scatter]).
+// WithRadius sets the radius of scatter points, in vg units ([Scatter],
+// [ScatterByClass]).
 func WithRadius(r vg.Length) Option { return func(cfg *config) { cfg.radius = r } }
 
 // WithColorBarLabel sets the label of the colour bar ([VectorField],
-// [LogDensity], [Trajectories], [Figure1]).
+// [LogDensity], [Trajectories], [TimeDensity], [Figure1]).
 func WithColorBarLabel(label string) Option {
 	return func(cfg *config) { cfg.colorBarLabel = label }
 }
 
+// WithRange fixes the range of the colour bar to [lo, hi] instead of the
+// range of the data ([VectorField], [LogDensity], [Trajectories],
+// [TimeDensity], [Figure1]); values outside take the end colours. Give
+// every panel of a comparison the same range, or call [ShareColorScale] on
+// the built panels.
+func WithRange(lo, hi float64) Option {
+	return func(cfg *config) { cfg.hasRange, cfg.rangeLo, cfg.rangeHi = true, lo, hi }
+}
+
+// WithLogColor chooses a logarithmic colour scale for the magnitudes of a
+// [VectorField] (default off): the bar is labelled at powers of ten and
+// spans at most three decades below the largest magnitude, so both the
+// strong far field and the weak field near the modes stay distinguishable.
+func WithLogColor(on bool) Option { return func(cfg *config) { cfg.logColor = on } }
+
+// WithProportionalArrows makes the arrows of a [VectorField] as long as the
+// vectors (one common scale, the longest spanning 90% of a cell) instead of
+// all of one length (default off).
+func WithProportionalArrows(on bool) Option { return func(cfg *config) { cfg.proportional = on } }
+
+// WithDensity draws logp faintly in grey under a [VectorField] (darker is
+// more probable, over the 12 nats below its largest value on the grid), so
+// the arrows can be read against where the data lies.
+func WithDensity(logp func(x, y float64) float64) Option {
+	return func(cfg *config) { cfg.background = logp }
+}
+
+// WithMarkers marks the points ([N][2], data units; e.g. a mixture's means)
+// with a cross on a [VectorField] or [LogDensity].
+func WithMarkers(points [][]float64) Option { return func(cfg *config) { cfg.markers = points } }
+
+// WithClassNames names the classes of [ScatterByClass] in its legend (class
+// k is names[k]; missing names read "class k").
+func WithClassNames(names ...string) Option { return func(cfg *config) { cfg.names = names } }
+
 // WithLevels sets the number of contour lines of [LogDensity] (0 draws none).
 func WithLevels(k int) Option { return func(cfg *config) { cfg.levels = k } }
 
-// WithColumnNormalization chooses whether [Figure1] divides each time column
-// of the density by its maximum (the default, true), so the shape of p_t
-// stays visible while it spreads out, or shows p_t(x) as is (false).
+// WithColumnNormalization chooses whether [TimeDensity] and [Figure1]
+// divide each time column of the density by its maximum (the default,
+// true), so the shape of p_t stays visible while it spreads out, or show
+// p_t(x) as is (false).
 func WithColumnNormalization(on bool) Option {
 	return func(cfg *config) { cfg.columnNorm = on }
 }
@@ -190,34 +248,48 @@ func (frame) Plot(c draw.Canvas, _ *plot.Plot) {
 	c.Stroke(c.Rectangle.Path())
 }
 
-// quiet hides the GlyphBoxes and DataRange of a plotter (heat maps and
-// contours ask for padding around every cell, which would detach the map
-// from the axes).
-type quiet struct{ plot.Plotter }
+// plotState attaches a value to plots without keeping them alive: keys are
+// weak pointers, removed once their plot is garbage collected. V must not
+// refer to the plot itself.
+type plotState[V any] struct{ m sync.Map } // weak.Pointer[plot.Plot] → V
 
-// equalAspect records the plots drawn with equal aspect ratio. Keys are weak
-// pointers, removed once their plot is garbage collected.
-var equalAspect sync.Map // weak.Pointer[plot.Plot] → struct{}
+func (s *plotState[V]) get(p *plot.Plot) (V, bool) {
+	v, ok := s.m.Load(weak.Make(p))
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	return v.(V), true
+}
+
+func (s *plotState[V]) set(p *plot.Plot, v V) {
+	k := weak.Make(p)
+	if _, loaded := s.m.Swap(k, v); !loaded {
+		runtime.AddCleanup(p, func(k weak.Pointer[plot.Plot]) { s.m.Delete(k) }, k)
+	}
+}
+
+func (s *plotState[V]) del(p *plot.Plot) { s.m.Delete(weak.Make(p)) }
+
+// equalAspect records the plots drawn with equal aspect ratio.
+var equalAspect plotState[struct{}]
 
 // SetEqualAspect chooses whether p is drawn with equal aspect ratio (one data
 // unit has the same length along x and y) by [Save], [Show] and [Grid]: the
 // data area is shrunk, horizontally or vertically, and centred. The 2-D
 // builders turn it on; p.Save and other gonum renderers ignore it.
 func SetEqualAspect(p *plot.Plot, on bool) {
-	k := weak.Make(p)
 	if !on {
-		equalAspect.Delete(k)
+		equalAspect.del(p)
 		return
 	}
-	if _, loaded := equalAspect.LoadOrStore(k, struct{}{}); !loaded {
-		runtime.AddCleanup(p, func(k weak.Pointer[plot.Plot]) { equalAspect.Delete(k) }, k)
-	}
+	equalAspect.set(p, struct{}{})
 }
 
 // EqualAspect reports whether p is drawn with equal aspect ratio
 // (see [SetEqualAspect]).
 func EqualAspect(p *plot.Plot) bool {
-	_, ok := equalAspect.Load(weak.Make(p))
+	_, ok := equalAspect.get(p)
 	return ok
 }
 
@@ -258,9 +330,19 @@ var (
 		rgb(0x21918c), rgb(0x22a884), rgb(0x44bf70), rgb(0x7ad151), rgb(0xbddf26),
 		rgb(0xfde725),
 	}
-	// mist goes from white to a soft blue-grey, a light background for
+	// mist goes from white to a blue-grey, a light background for
 	// trajectories drawn in saturated colours.
-	mist = ramp{rgb(0xffffff), rgb(0xe6eaf1), rgb(0xc5cedd), rgb(0xa3b1c8), rgb(0x8395b2)}
+	mist = ramp{rgb(0xffffff), rgb(0xe2e7ef), rgb(0xbfc9da), rgb(0x9aaac4), rgb(0x768bad)}
+	// fog goes from white to a light grey, a faint density under arrows.
+	fog = ramp{rgb(0xffffff), rgb(0xb9bec7)}
+	// ember samples matplotlib's inferno at t = 0.05, 0.125, …, 0.8: from
+	// near-black purple through red to orange, every colour dark enough to
+	// read as a thin line on white or light grey.
+	ember = ramp{
+		rgb(0x0a0722), rgb(0x240c4f), rgb(0x420a68), rgb(0x5f136e), rgb(0x7e1e6c),
+		rgb(0x9b2964), rgb(0xbc3754), rgb(0xd44842), rgb(0xe9612e), rgb(0xf67e14),
+		rgb(0xfca50a),
+	}
 )
 
 func (r ramp) at(t float64) color.Color {
@@ -284,6 +366,20 @@ func (r ramp) Colors() []color.Color {
 	return cs
 }
 
+// niceStep returns the step between labelled ticks of niceTicks over a
+// range of the given width: 1, 2 or 5 times a power of ten, about a sixth
+// of it.
+func niceStep(width float64) float64 {
+	raw := width / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw*0.75 {
+			return m * mag
+		}
+	}
+	return 10 * mag
+}
+
 // niceTicks places about six labelled ticks at multiples of 1, 2 or 5 times
 // a power of ten, with a minor tick halfway between labelled ones.
 type niceTicks struct{}
@@ -292,15 +388,7 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(lo < hi) || !finite(hi-lo) {
 		return (plot.DefaultTicks{}).Ticks(lo, hi)
 	}
-	raw := (hi - lo) / 6
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := 10 * mag
-	for _, m := range []float64{1, 2, 5} {
-		if m*mag >= raw*0.75 {
-			step = m * mag
-			break
-		}
-	}
+	step := niceStep(hi - lo)
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
 	format := func(v float64) string {
 		if a := math.Abs(v); a >= 1e6 || (a > 0 && step < 1e-4) {

@@ -6,6 +6,7 @@ package figures
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/gomlx/compute"
 	"gonum.org/v1/plot"
@@ -33,18 +34,65 @@ func field(m *toy.Mixture, s sde.SDE, t float64) func(x, y float64) (float64, fl
 }
 
 // ScoreFieldGrid draws the exact score ∇x log p_t of a 2-D mixture at each of the times, side by
-// side, on an n×n grid of arrows over the bounds. Titles give t and the kernel's std s(t).
+// side, on an n×n grid of arrows over the bounds. Arrows all have one length and their colour gives
+// |s| on one logarithmic scale shared by all panels, over a faint grey log p_t with the modes
+// marked, so the panels compare: the field weakens as the noise grows. Titles give t and the
+// kernel's std s(t). Each panel stands on its own too (e.g. plots.Show(g.Panels[0], …)).
 func ScoreFieldGrid(m *toy.Mixture, s sde.SDE, times []float64, b plots.Bounds, n int) (*plots.Grid, error) {
 	if m.Dim() != 2 {
 		return nil, fmt.Errorf("score field: mixture %s has dimension %d, want 2", m.Name(), m.Dim())
 	}
-	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("exact score of p_t: %s under %s", m.Name(), s.Name())}
+	if n < 1 {
+		return nil, fmt.Errorf("score field: %d arrows per side, want ≥ 1", n)
+	}
+	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("exact score of p_t: %s under the %s SDE", m.Name(), SDEName(s))}
 	for _, t := range times {
-		p := plots.VectorField(field(m, s, t), b, 21)
-		p.Title.Text = fmt.Sprintf("t = %.3g, s(t) = %.3g", t, s.Std(t))
+		p := scoreField(field(m, s, t), m, s, t, b, n)
+		p.Title.Text = timeTitle(s, t)
 		g.Panels = append(g.Panels, p)
 	}
+	plots.ShareColorScale(g.Panels...)
 	return g, nil
+}
+
+// scoreField draws f over b as a score field of the mixture m at time t: one arrow length,
+// colour |s| on a log scale, the density of p_t underneath and its means marked.
+func scoreField(f func(x, y float64) (float64, float64), m *toy.Mixture, s sde.SDE, t float64, b plots.Bounds, n int) *plot.Plot {
+	pt := perturbed(m, s, t)
+	return plots.VectorField(f, b, n,
+		plots.WithLogColor(true),
+		plots.WithColorBarLabel("|s(x, t)| (log scale)"),
+		plots.WithDensity(func(x, y float64) float64 { return pt.LogProb([]float64{x, y}) }),
+		plots.WithMarkers(pt.Means()))
+}
+
+// perturbed returns p_t of the mixture (the mixture itself at t ≤ 0).
+func perturbed(m *toy.Mixture, s sde.SDE, t float64) *toy.Mixture {
+	if t > 0 {
+		return m.Perturb(s, t)
+	}
+	return m
+}
+
+// timeTitle names the time t of the SDE s for a panel title: "t = 0.27, s(t) = 0.1".
+func timeTitle(s sde.SDE, t float64) string {
+	return fmt.Sprintf("t = %s, s(t) = %s", short(t), short(s.Std(t)))
+}
+
+// short formats v with up to 3 significant digits, without exponent for ordinary sizes.
+func short(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+
+// SDEName is the SDE's name as written in the paper: "VE", "VP" or "sub-VP".
+func SDEName(s sde.SDE) string {
+	switch s.Name() {
+	case "ve":
+		return "VE"
+	case "vp":
+		return "VP"
+	case "subvp":
+		return "sub-VP"
+	}
+	return s.Name()
 }
 
 // DensityGrid draws log p_t of a 2-D mixture at each of the times, side by side, floored 20 nats
@@ -53,14 +101,10 @@ func DensityGrid(m *toy.Mixture, s sde.SDE, times []float64, b plots.Bounds) (*p
 	if m.Dim() != 2 {
 		return nil, fmt.Errorf("density: mixture %s has dimension %d, want 2", m.Name(), m.Dim())
 	}
-	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("log p_t of %s under %s", m.Name(), s.Name())}
+	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("log p_t of %s under the %s SDE", m.Name(), SDEName(s))}
 	for _, t := range times {
-		p := m
-		if t > 0 {
-			p = m.Perturb(s, t)
-		}
-		pl := plots.LogDensity(clippedLogProb(p, 20), b, 120)
-		pl.Title.Text = fmt.Sprintf("t = %.3g, s(t) = %.3g", t, s.Std(t))
+		pl := plots.LogDensity(clippedLogProb(perturbed(m, s, t), 20), b, 120)
+		pl.Title.Text = timeTitle(s, t)
 		g.Panels = append(g.Panels, pl)
 	}
 	return g, nil
@@ -102,11 +146,14 @@ func SamplesOnDensity(m *toy.Mixture, points [][]float64, b plots.Bounds, title 
 	return p, nil
 }
 
-// MarginalCurves draws the kernel's mean coefficient m(t) and std s(t) of each SDE over [0, T].
+// MarginalCurves draws the kernel's mean coefficient m(t) (left) and std s(t) (right, log axis:
+// it spans 0.01 to 50 for VE and starts near 0 for VP and sub-VP) of each SDE over [0, T]. A curve
+// equal to an earlier one (VP and sub-VP share m(t)) is drawn dashed over it and named, say,
+// "sub-VP (= VP)", so both stay visible. Legends sit where no curve passes.
 func MarginalCurves(sdes ...sde.SDE) *plots.Grid {
 	const n = 200
 	var means, stds []plots.Curve
-	for _, s := range sdes {
+	for i, s := range sdes {
 		ts := make([]float64, n+1)
 		m := make([]float64, n+1)
 		sd := make([]float64, n+1)
@@ -114,19 +161,55 @@ func MarginalCurves(sdes ...sde.SDE) *plots.Grid {
 			ts[i] = s.T() * float64(i) / n
 			m[i], sd[i] = s.MeanCoeff(ts[i]), s.Std(ts[i])
 		}
-		means = append(means, plots.Curve{Name: s.Name(), X: ts, Y: m})
-		stds = append(stds, plots.Curve{Name: s.Name(), X: ts, Y: sd})
+		means = append(means, plots.Curve{Name: SDEName(s), X: ts, Y: m, Color: plots.Categorical(i), Width: 2})
+		stds = append(stds, plots.Curve{Name: SDEName(s), X: ts, Y: sd, Color: plots.Categorical(i), Width: 2})
 	}
+	markEqual(means)
+	markEqual(stds)
+	sp := plots.Curves("standard deviation s(t)", "t", "s(t)", stds...)
+	plots.LogY(sp)
 	return &plots.Grid{Rows: 1, Cols: 2, Title: "perturbation kernels p_0t(x_t | x_0) = N(m(t)·x_0, s(t)²I)", Panels: []*plot.Plot{
 		plots.Curves("mean coefficient m(t)", "t", "m(t)", means...),
-		plots.Curves("standard deviation s(t)", "t", "s(t)", stds...),
+		sp,
 	}}
 }
 
-// Figure1 is the paper's Figure 1 on a 1-D mixture: the density p_t over time, nPaths forward
-// paths from data samples and nPaths reverse-SDE paths (exact score) from prior samples, each with
-// `steps` Euler–Maruyama steps.
-func Figure1(b compute.Backend, m *toy.Mixture, s sde.SDE, nPaths, steps int, seed int64) (*plot.Plot, error) {
+// markEqual dashes every curve that coincides with an earlier one (same x, y within 1e-9 of the
+// largest |y|), thins it so the solid one shows on both sides, and names it "<name> (= <earlier>)".
+func markEqual(cs []plots.Curve) {
+	for i := range cs {
+		for j := range i {
+			if cs[j].Dashed || !sameCurve(cs[i], cs[j]) {
+				continue
+			}
+			cs[i].Dashed, cs[i].Width = true, 1.5
+			cs[j].Width = 3.5
+			cs[i].Name = fmt.Sprintf("%s (= %s)", cs[i].Name, cs[j].Name)
+			break
+		}
+	}
+}
+
+func sameCurve(a, b plots.Curve) bool {
+	if len(a.X) != len(b.X) || len(a.X) == 0 {
+		return false
+	}
+	scale := 0.0
+	for k := range a.Y {
+		scale = math.Max(scale, math.Max(math.Abs(a.Y[k]), math.Abs(b.Y[k])))
+	}
+	for k := range a.X {
+		if a.X[k] != b.X[k] || math.Abs(a.Y[k]-b.Y[k]) > 1e-9*scale {
+			return false
+		}
+	}
+	return true
+}
+
+// Figure1 is the paper's Figure 1 on a 1-D mixture: the density p_t over time in two strips, the
+// top one with nPaths forward paths from data samples and the bottom one with nPaths reverse-SDE
+// paths (exact score) from prior samples, each with `steps` Euler–Maruyama steps.
+func Figure1(b compute.Backend, m *toy.Mixture, s sde.SDE, nPaths, steps int, seed int64) (*plots.Grid, error) {
 	if m.Dim() != 1 {
 		return nil, fmt.Errorf("figure 1: mixture %s has dimension %d, want 1", m.Name(), m.Dim())
 	}
@@ -150,36 +233,97 @@ func Figure1(b compute.Backend, m *toy.Mixture, s sde.SDE, nPaths, steps int, se
 		}
 	}
 	span := 3 * s.PriorStd()
-	density := func(t, x float64) float64 {
-		if t <= 0 {
-			return math.Exp(m.LogProb([]float64{x}))
-		}
-		return math.Exp(m.Perturb(s, t).LogProb([]float64{x}))
-	}
-	p := plots.Figure1(density, -span, span, fwd.Times, fwd.Coordinate(0), reverse)
-	p.Title.Text = fmt.Sprintf("%s under %s: forward SDE (data → noise) and reverse SDE (noise → data)", m.Name(), s.Name())
-	return p, nil
+	density := func(t, x float64) float64 { return math.Exp(perturbed(m, s, t).LogProb([]float64{x})) }
+	g := plots.Figure1(density, -span, span, fwd.Times, fwd.Coordinate(0), reverse)
+	g.Title = fmt.Sprintf("%s under the %s SDE, exact score", m.Name(), SDEName(s))
+	return g, nil
 }
 
-// Figure5 compares the std of the discrete chain's kernel (SMLD for VE, DDPM for VP) with the
-// continuous SDE's for each number of steps in ns: the paper's Figure 5 check.
-func Figure5(b compute.Backend, s sde.SDE, ns []int) (*plot.Plot, error) {
-	var curves []plots.Curve
-	cont := ContinuousCurve(s)
-	curves = append(curves, cont)
-	for _, n := range ns {
-		d, err := sde.WithN(s, n)
+// chainName is the name of the SDE's discrete chain in the paper.
+func chainName(s sde.SDE) string {
+	switch s.Name() {
+	case "ve":
+		return "SMLD"
+	case "vp":
+		return "DDPM"
+	}
+	return "Euler–Maruyama"
+}
+
+// figure5Curves returns the continuous SDE's mean coefficient and variance curves followed by
+// those of the discrete chain for each number of steps in ns. Chains with at most 50 steps are
+// marked at each step.
+func figure5Curves(b compute.Backend, s sde.SDE, ns []int) (means, vars []plots.Curve, err error) {
+	const n = 200
+	cm := plots.Curve{Name: SDEName(s) + " SDE", Width: 2.5, Color: plots.Categorical(0)}
+	cv := cm
+	for i := range n + 1 {
+		t := s.T() * float64(i) / n
+		sd := s.Std(t)
+		cm.X, cm.Y = append(cm.X, t), append(cm.Y, s.MeanCoeff(t))
+		cv.X, cv.Y = append(cv.X, t), append(cv.Y, sd*sd)
+	}
+	means, vars = []plots.Curve{cm}, []plots.Curve{cv}
+	for i, steps := range ns {
+		d, err := sde.WithN(s, steps)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		k, err := sde.DiscreteKernel(b, d)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		curves = append(curves, plots.Curve{Name: fmt.Sprintf("discrete chain, N=%d", n), X: k.Times, Y: k.Std, Dashed: true})
+		v := make([]float64, len(k.Std))
+		for j, sd := range k.Std {
+			v[j] = sd * sd
+		}
+		c := plots.Curve{Name: fmt.Sprintf("%s, N = %d", chainName(s), steps), Dashed: true, Marks: steps <= 50, Color: plots.Categorical(i + 1)}
+		cm, cv := c, c
+		cm.X, cm.Y = k.Times, k.Mean
+		cv.X, cv.Y = k.Times, v
+		means, vars = append(means, cm), append(vars, cv)
 	}
-	chain := map[string]string{"ve": "SMLD", "vp": "DDPM", "subvp": "Euler–Maruyama"}[s.Name()]
-	return plots.Curves(fmt.Sprintf("%s chain vs %s SDE: std of p_0t", chain, s.Name()), "t", "s(t)", curves...), nil
+	return means, vars, nil
+}
+
+// Figure5 compares the variance s(t)² of the discrete chain's kernel (SMLD for VE, DDPM for VP)
+// with the continuous SDE's for each number of steps in ns: the paper's Figure 5 check, (a) for
+// VE (on a log axis, since σ is geometric) and (c) for VP. See Figure5Grid for the mean panel too.
+func Figure5(b compute.Backend, s sde.SDE, ns []int) (*plot.Plot, error) {
+	_, vars, err := figure5Curves(b, s, ns)
+	if err != nil {
+		return nil, err
+	}
+	p := plots.Curves(fmt.Sprintf("Figure 5: %s chain vs %s SDE, variance s(t)² of p_0t", chainName(s), SDEName(s)), "t", "variance s(t)²", vars...)
+	if s.Name() == "ve" {
+		plots.LogY(p)
+	}
+	return p, nil
+}
+
+// Figure5Grid is the paper's Figure 5 for one SDE: the mean coefficient m(t) of the discrete
+// chain's kernel against the SDE's (panel (b) for DDPM and VP; left out when m(t) = 1 throughout,
+// as for VE) beside the variance panel of Figure5.
+func Figure5Grid(b compute.Backend, s sde.SDE, ns []int) (*plots.Grid, error) {
+	means, _, err := figure5Curves(b, s, ns)
+	if err != nil {
+		return nil, err
+	}
+	vp, err := Figure5(b, s, ns)
+	if err != nil {
+		return nil, err
+	}
+	g := &plots.Grid{Rows: 1, Cols: 1, Panels: []*plot.Plot{vp}}
+	for _, v := range means[0].Y {
+		if math.Abs(v-1) > 1e-12 { // m(t) varies: add its panel
+			g.Title = fmt.Sprintf("Figure 5: %s chain vs %s SDE, perturbation kernel p_0t", chainName(s), SDEName(s))
+			vp.Title.Text = "variance s(t)²"
+			g.Panels = []*plot.Plot{plots.Curves("mean coefficient m(t)", "t", "m(t)", means...), vp}
+			g.Cols = 2
+			break
+		}
+	}
+	return g, nil
 }
 
 // ContinuousCurve is the SDE's s(t) over [0, T] as a curve.
@@ -208,7 +352,7 @@ func ForwardTrajectories(b compute.Backend, m *toy.Mixture, s sde.SDE, n, steps 
 		paths[i] = p.Point(i)
 	}
 	pl := plots.Trajectories(paths, p.Times, bounds)
-	pl.Title.Text = fmt.Sprintf("forward %s paths of %s samples", s.Name(), m.Name())
+	pl.Title.Text = fmt.Sprintf("forward %s paths of %s samples", SDEName(s), m.Name())
 	return pl, nil
 }
 

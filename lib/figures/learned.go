@@ -36,27 +36,33 @@ func GraphField(b compute.Backend, score sde.ScoreFn, t float64) (func(x, y floa
 	}, nil
 }
 
-// LearnedVsExact draws the exact score of a 2-D mixture (top row) and a learned score (bottom row)
-// at each of the times.
+// LearnedVsExact draws the exact score of a 2-D mixture (top row) and a learned score (bottom
+// row) at each of the times, n×n arrows per panel over the bounds. As in ScoreFieldGrid, arrows
+// have one length, colour gives |s| on one log scale shared by all panels (the same colour is the
+// same magnitude in the exact and the learned field), and p_t is drawn faintly underneath.
 func LearnedVsExact(b compute.Backend, learned sde.ScoreFn, m *toy.Mixture, s sde.SDE, times []float64, bounds plots.Bounds, n int) (*plots.Grid, error) {
 	if m.Dim() != 2 {
 		return nil, fmt.Errorf("learned vs exact: mixture %s has dimension %d, want 2", m.Name(), m.Dim())
 	}
-	g := &plots.Grid{Rows: 2, Cols: len(times), Title: fmt.Sprintf("exact (top) and learned (bottom) scores of %s, %s SDE", m.Name(), s.Name())}
+	if n < 1 {
+		return nil, fmt.Errorf("learned vs exact: %d arrows per side, want ≥ 1", n)
+	}
+	g := &plots.Grid{Rows: 2, Cols: len(times), Title: fmt.Sprintf("exact (top) and learned (bottom) scores of %s, %s SDE", m.Name(), SDEName(s))}
 	var bottom []*plot.Plot
 	for _, t := range times {
-		p := plots.VectorField(field(m, s, t), bounds, n)
-		p.Title.Text = fmt.Sprintf("exact, t = %.3g", t)
+		p := scoreField(field(m, s, t), m, s, t, bounds, n)
+		p.Title.Text = fmt.Sprintf("exact, t = %s", short(t))
 		g.Panels = append(g.Panels, p)
 		f, err := GraphField(b, learned, t)
 		if err != nil {
 			return nil, err
 		}
-		q := plots.VectorField(f, bounds, n)
-		q.Title.Text = fmt.Sprintf("learned, t = %.3g", t)
+		q := scoreField(f, m, s, t, bounds, n)
+		q.Title.Text = fmt.Sprintf("learned, t = %s", short(t))
 		bottom = append(bottom, q)
 	}
 	g.Panels = append(g.Panels, bottom...)
+	plots.ShareColorScale(g.Panels...)
 	return g, nil
 }
 
@@ -68,7 +74,7 @@ func ScoreErrorHeatmap(b compute.Backend, learned sde.ScoreFn, m *toy.Mixture, s
 		return nil, err
 	}
 	p := plots.LogDensity(func(x, y float64) float64 { return math.Log10(f(x, y) + 1e-6) }, bounds, 101,
-		plots.WithColorBarLabel("log10 ‖s_θ − ∇log p_t‖"))
+		plots.WithColorBarLabel("log10 ‖s_θ − exact score‖"))
 	p.Title.Text = fmt.Sprintf("score error at t = %.3g, with data", t)
 	data := m.Perturb(s, t).Sample(toy.NewRand(1), 500)
 	if err := plots.AddScatter(p, data, "x_t samples", plots.Categorical(3)); err != nil {

@@ -40,7 +40,7 @@ func Set() []Figure {
 	ve, vp := sde.NewVE(), sde.NewVP()
 	cm := vg.Centimeter
 	return []Figure{
-		{Name: "score-fields-ncsn-ve", Caption: "Exact score of the NCSN mixture 0.8·N((5,5),I)+0.2·N((−5,−5),I) perturbed by the VE SDE at σ = 0.1, 1, 3, 10",
+		{Name: "score-fields-ncsn-ve", Caption: "Exact score of the NCSN mixture 0.8·N((5,5),I)+0.2·N((−5,−5),I) perturbed by the VE SDE at σ = 0.1, 1, 3, 10 (one colour scale)",
 			Width: 40 * cm, Height: 11 * cm, Build: func(compute.Backend) (any, error) {
 				var ts []float64
 				for _, sig := range []float64{0.1, 1, 3, 10} {
@@ -60,19 +60,19 @@ func Set() []Figure {
 			Width: 26 * cm, Height: 10 * cm, Build: func(compute.Backend) (any, error) {
 				return MarginalCurves(vp, sde.NewSubVP(), ve), nil
 			}},
-		{Name: "figure1-bimodal-vp", Caption: "Figure 1 on a 1-D mixture: forward paths to noise and reverse-SDE paths back to data (VP, exact score)",
-			Width: 24 * cm, Height: 12 * cm, Build: func(b compute.Backend) (any, error) {
+		{Name: "figure1-bimodal-vp", Caption: "Figure 1 on a 1-D mixture: forward paths to noise (top) and reverse-SDE paths back to data (bottom), VP, exact score",
+			Width: 24 * cm, Height: 16 * cm, Build: func(b compute.Backend) (any, error) {
 				return Figure1(b, mixture("bimodal1d"), vp, 8, 500, 7)
 			}},
-		{Name: "figure5-ddpm-vp", Caption: "Figure 5: the DDPM chain's std against the VP SDE's for N = 10, 50, 1000",
-			Width: 16 * cm, Height: 11 * cm, Build: func(b compute.Backend) (any, error) {
+		{Name: "figure5-ddpm-vp", Caption: "Figure 5 (b, c): the DDPM chain's mean coefficient and variance against the VP SDE's for N = 10, 50, 1000",
+			Width: 30 * cm, Height: 11 * cm, Build: func(b compute.Backend) (any, error) {
 				v := *vp
 				v.Beta1 = 9 // keeps β1/N < 1 at N = 10
-				return Figure5(b, &v, []int{10, 50, 1000})
+				return Figure5Grid(b, &v, []int{10, 50, 1000})
 			}},
-		{Name: "figure5-smld-ve", Caption: "Figure 5: the SMLD chain's std against the VE SDE's for N = 10, 50, 1000",
+		{Name: "figure5-smld-ve", Caption: "Figure 5 (a): the SMLD chain's variance against the VE SDE's for N = 10, 50, 1000 (log axis)",
 			Width: 16 * cm, Height: 11 * cm, Build: func(b compute.Backend) (any, error) {
-				return Figure5(b, ve, []int{10, 50, 1000})
+				return Figure5Grid(b, ve, []int{10, 50, 1000})
 			}},
 		{Name: "trajectories-ncsn-vp", Caption: "Forward VP paths of NCSN-mixture samples, coloured by time",
 			Width: 14 * cm, Height: 12 * cm, Build: func(b compute.Backend) (any, error) {
