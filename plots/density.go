@@ -80,7 +80,8 @@ func (b *barHeatMap) Plot(c draw.Canvas, p *plot.Plot) {
 // "log p(x)", see [WithColorBarLabel] and [WithRange]) with 8 contour lines
 // of logp on top (see [WithLevels]), evenly spaced between its smallest and
 // largest finite values. -Inf takes the lowest colour; NaN cells are left
-// blank. [WithMarkers] marks points with crosses.
+// blank. [WithMarkers] marks points with crosses; [WithGrey] draws it as a
+// light grey backdrop without colour bar.
 //
 // The plot has equal aspect ratio and axes labelled x and y. It panics if
 // n < 2 or b is empty.
@@ -96,22 +97,28 @@ func LogDensity(logp func(x, y float64) float64, b Bounds, n int, opts ...Option
 	if label == "" {
 		label = "log p(x)"
 	}
-	bar := cfg.bar(lo, hi, label, viridis.at, false)
+	pal, line := viridis, color.Color(color.NRGBA{R: 255, G: 255, B: 255, A: 0xb0})
+	if cfg.grey {
+		pal, line = fog, color.NRGBA{R: 0x70, G: 0x74, B: 0x7c, A: 0x90}
+	}
+	bar := cfg.bar(lo, hi, label, pal.at, false)
 
 	p := newPlane(b)
-	p.Add(heatMap(g, bar, viridis))
+	p.Add(heatMap(g, bar, pal))
 	levels := cfg.levels
 	if levels < 0 {
 		levels = 8
 	}
 	if levels > 0 && lo < hi {
 		p.Add(&contours{g: floored(g, lo, hi), levels: evenLevels(lo, hi, levels),
-			style: draw.LineStyle{Color: color.NRGBA{R: 255, G: 255, B: 255, A: 0xb0}, Width: vg.Points(0.7)}})
+			style: draw.LineStyle{Color: line, Width: vg.Points(0.7)}})
 	}
 	if len(cfg.markers) > 0 {
 		p.Add(&markers{points: cfg.markers})
 	}
-	addColorBar(p, bar)
+	if !cfg.grey {
+		addColorBar(p, bar)
+	}
 	p.Add(frame{})
 	return p
 }

@@ -6,7 +6,12 @@
 // The package takes plain Go values and functions and returns
 // [gonum.org/v1/plot] plots, so callers can still adjust titles, labels or
 // axes before writing them with [Save] or displaying them in a GoNB notebook
-// with [Show].
+// with [Show]. Show sends an <img> with a data URL (see [HTML]), which an
+// untrusted notebook still displays and which shrinks to the column width;
+// SVG and PNG output is the same byte for byte on every run.
+//
+// Panels that are compared share one colour scale through [ShareColorScale]
+// or [WithRange]; legends stay off the data ([SetLegend], [LegendAuto]).
 //
 // Conventions:
 //   - Points in the plane are []float64 of length 2 (x, y), in data units.

@@ -86,12 +86,16 @@ func drawPlot(p *plot.Plot, c draw.Canvas) {
 		c.Fill(c.Rectangle.Path())
 	}
 	c = draw.Crop(c, margin, -margin, margin, -margin)
+	full := c
 	if EqualAspect(p) {
-		c = fitAspect(p, c)
+		c = fitAspect(p, full)
 	}
 	orig := p.Legend
 	legend := orig // a copy: placing it leaves p's own settings alone
-	outside := placeLegend(p, &legend, c)
+	outside, skip := placeLegend(p, &legend, c)
+	if outside && EqualAspect(p) {
+		c = fitAspect(p, full) // again, with the legend's room reserved
+	}
 	p.Legend = plot.NewLegend()
 	func() {
 		defer func() { p.Legend = orig }()
@@ -99,10 +103,13 @@ func drawPlot(p *plot.Plot, c draw.Canvas) {
 	}()
 	dc := p.DataCanvas(c)
 	if outside {
-		dc.Min.X = dc.Max.X + legendGap + legendClear
+		dc.Min.X = dc.Max.X + skip + legendGap + legendClear
 		dc.Max.X = c.Max.X
 	}
+	// The legend's backdrop reads the placement from p.Legend.
+	p.Legend = legend
 	legend.Draw(dc)
+	p.Legend = orig
 	if st, ok := legends.get(p); ok {
 		st.room = 0
 	}

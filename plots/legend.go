@@ -14,9 +14,10 @@ type LegendPlacement int
 const (
 	// LegendAuto puts the legend in the first corner of the data area (top
 	// right, top left, bottom right, bottom left) that none of the plot's
-	// [Curves] lines passes through, and right of the data area when every
-	// corner is taken. Other plotters are not looked at. It is the default
-	// of [Curves].
+	// [Curves] lines and none of its scatter points ([Scatter],
+	// [AddScatter], [ScatterByClass]) passes through, and right of the data
+	// area when every corner is taken. Other plotters are not looked at. It
+	// is the default of [Curves] and of plots with scatter points.
 	LegendAuto LegendPlacement = iota
 	// LegendTopLeft and the other corners put the legend inside the data
 	// area, in that corner.
@@ -24,18 +25,19 @@ const (
 	LegendTopRight
 	LegendBottomLeft
 	LegendBottomRight
-	// LegendOutside puts the legend right of the data area, top-aligned with
-	// it; the data area shrinks to make room. Plots with a colour bar should
-	// keep their legend inside.
+	// LegendOutside puts the legend right of the data area (and of its
+	// colour bar), top-aligned with it; the data area shrinks to make room.
 	LegendOutside
 )
 
 // legendState is what the package knows of a plot's legend: where it goes
-// and the curves it must not cover. It never refers to the plot.
+// and the curves and point clouds it must not cover. It never refers to the
+// plot.
 type legendState struct {
-	place LegendPlacement
-	lines []*curveLine
-	room  vg.Length // width reserved right of the data area while drawing
+	place  LegendPlacement
+	lines  []*curveLine
+	clouds []*cloud
+	room   vg.Length // width reserved right of the data area while drawing
 }
 
 var legends plotState[*legendState]
@@ -52,8 +54,9 @@ func legendFor(p *plot.Plot) *legendState {
 	return st
 }
 
-// SetLegend chooses where p's legend is drawn. Plots not built by [Curves]
-// draw it at the top left of the data area unless told otherwise.
+// SetLegend chooses where p's legend is drawn. Plots without curves or
+// scatter points draw it at the top left of the data area unless told
+// otherwise.
 func SetLegend(p *plot.Plot, place LegendPlacement) { legendFor(p).place = place }
 
 // legendRoom reserves the room of an outside legend right of the data area.
@@ -77,16 +80,17 @@ const (
 
 // placeLegend decides where the legend l of p goes when p is drawn on c: it
 // sets l's corner and offsets, and the room reserved right of the data area.
-// It reports whether the legend goes outside.
-func placeLegend(p *plot.Plot, l *plot.Legend, c draw.Canvas) (outside bool) {
+// It reports whether the legend goes outside, and then the width of the
+// colour bars it must skip.
+func placeLegend(p *plot.Plot, l *plot.Legend, c draw.Canvas) (outside bool, skip vg.Length) {
 	st, ok := legends.get(p)
 	if !ok {
-		return false
+		return false, 0
 	}
 	st.room = 0
 	size := l.Rectangle(draw.Canvas{}).Size()
 	if size.Y == 0 {
-		return false
+		return false, 0
 	}
 	corner := func(place LegendPlacement) {
 		l.Top = place == LegendTopLeft || place == LegendTopRight
@@ -113,11 +117,15 @@ func placeLegend(p *plot.Plot, l *plot.Legend, c draw.Canvas) (outside bool) {
 	}
 	if place != LegendOutside {
 		corner(place)
-		return false
+		return false, 0
+	}
+	bars, _ := colorBars.get(p)
+	for _, cb := range bars {
+		skip = max(skip, cb.width(p))
 	}
 	l.Top, l.Left, l.XOffs, l.YOffs = true, true, 0, 0
-	st.room = legendGap + size.X + 2*legendClear
-	return true
+	st.room = skip + legendGap + size.X + 2*legendClear
+	return true, skip
 }
 
 // legendBox returns where l (of the given size) is drawn in dc, grown by
@@ -166,6 +174,19 @@ func (st *legendState) covers(p *plot.Plot, dc draw.Canvas, r vg.Rectangle) bool
 						return true
 					}
 				}
+			}
+		}
+	}
+	trX, trY := p.Transforms(&dc)
+	for _, cl := range st.clouds {
+		rr := r
+		rr.Min.X, rr.Min.Y, rr.Max.X, rr.Max.Y = r.Min.X-cl.radius, r.Min.Y-cl.radius, r.Max.X+cl.radius, r.Max.Y+cl.radius
+		for _, pt := range cl.points {
+			if !inRange(p, pt[0], pt[1]) {
+				continue
+			}
+			if q := (vg.Point{X: trX(pt[0]), Y: trY(pt[1])}); q.X >= rr.Min.X && q.X <= rr.Max.X && q.Y >= rr.Min.Y && q.Y <= rr.Max.Y {
+				return true
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -69,7 +70,7 @@ func TestColorBarLog(t *testing.T) {
 func legendCorner(p *plot.Plot) (top, left, outside bool) {
 	c := draw.Crop(vgimgCanvas(DefaultWidth, DefaultHeight), margin, -margin, margin, -margin)
 	l := p.Legend
-	outside = placeLegend(p, &l, c)
+	outside, _ = placeLegend(p, &l, c)
 	return l.Top, l.Left, outside
 }
 
@@ -107,7 +108,7 @@ func TestLegendPlacement(t *testing.T) {
 	c := vgimgCanvas(DefaultWidth, DefaultHeight)
 	before := p.DataCanvas(c).Size().X
 	l := p.Legend
-	if !placeLegend(p, &l, c) {
+	if out, _ := placeLegend(p, &l, c); !out {
 		t.Fatal("legend not outside")
 	}
 	if after := p.DataCanvas(c).Size().X; after > before-vg.Points(40) {
@@ -126,5 +127,47 @@ func TestLogAxesSkipNonPositive(t *testing.T) {
 		if _, err := render(p, format, 0, 0); err != nil {
 			t.Errorf("%s: %v", format, err)
 		}
+	}
+}
+
+func TestScatterByClass(t *testing.T) {
+	pts := gaussianCloud(RasterThreshold+10, 5)
+	classes := make([]int, len(pts))
+	for i := range classes {
+		classes[i] = i % 3
+	}
+	for _, c := range []struct {
+		name    string
+		points  [][]float64
+		classes []int
+		want    string // error text; empty for success
+	}{
+		{"vector", pts[:200], classes[:200], ""},
+		{"rasterized", pts, classes, ""},
+		{"lengths", pts[:5], classes[:4], "4 classes for 5 points"},
+		{"negative class", pts[:2], []int{0, -1}, "class -1"},
+		{"short point", [][]float64{{1}}, []int{0}, "1 coordinates"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := LogDensity(mixtureLogp, Square(-3, 3), 20, WithGrey(true))
+			err := AddScatterByClass(p, c.points, c.classes, "left")
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("error %v, want %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, ok := ColorRange(p); ok {
+				t.Error("a grey density has a colour bar")
+			}
+			for _, format := range []string{"png", "svg"} {
+				if _, err := render(p, format, 0, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -99,6 +99,7 @@ type config struct {
 	background    func(x, y float64) float64
 	markers       [][]float64
 	names         []string
+	grey          bool
 }
 
 func newConfig(opts []Option) *config {
@@ -172,6 +173,11 @@ func WithMarkers(points [][]float64) Option { return func(cfg *config) { cfg.mar
 // WithClassNames names the classes of [ScatterByClass] in its legend (class
 // k is names[k]; missing names read "class k").
 func WithClassNames(names ...string) Option { return func(cfg *config) { cfg.names = names } }
+
+// WithGrey draws a [LogDensity] in light greys with grey contours and no
+// colour bar: a quiet backdrop for coloured points ([AddScatter],
+// [AddScatterByClass]).
+func WithGrey(on bool) Option { return func(cfg *config) { cfg.grey = on } }
 
 // WithLevels sets the number of contour lines of [LogDensity] (0 draws none).
 func WithLevels(k int) Option { return func(cfg *config) { cfg.levels = k } }
