@@ -132,7 +132,8 @@ func versusColumn(t *Table, ref int) string {
 	if len(hits) == 0 {
 		return fmt.Sprintf("No cell differs from the %q cell of its row by more than %d standard errors of the difference.", t.Cols[ref], differenceZ)
 	}
-	return fmt.Sprintf("Cells that differ from the %q cell of their row by more than %d standard errors (difference ± its standard error): %s.",
+	return fmt.Sprintf("Cells that differ from the %q cell of their row by more than %d standard errors (difference ± its standard error): %s. "+
+		"Each comparison flags by chance about one time in 12 with 5 runs per cell (one in 20 with many), so a lone flag among many cells is weak evidence.",
 		t.Cols[ref], differenceZ, strings.Join(hits, ", "))
 }
 
