@@ -38,7 +38,7 @@ type Curve struct {
 // means and standard deviations over time or errors against sample size
 // (see [LogX] and [LogY] for logarithmic axes). The legend goes to a corner
 // of the data area that no curve passes through, or to the right of the
-// data area when there is none (see [SetLegend]). A y axis whose data stay
+// data area when there is none (see [SetLegend]). An axis whose data stay
 // positive but come within a tenth of their range of 0 starts at 0. It
 // panics if a curve's X and Y lengths differ.
 func Curves(title, xlabel, ylabel string, curves ...Curve) *plot.Plot {
@@ -75,12 +75,15 @@ func Curves(title, xlabel, ylabel string, curves ...Curve) *plot.Plot {
 			addLegend(p, cv.Name, l)
 		}
 	}
-	// Start a positive y axis at 0 when the data nearly reach it, so that 0
-	// is labelled (LogY moves it back to the smallest positive value).
-	if p.Y.Min > 0 && p.Y.Min < 0.1*(p.Y.Max-p.Y.Min) {
-		p.Y.Min = 0
+	// Start a positive axis at 0 when the data nearly reach it, so that 0
+	// is labelled (LogX and LogY move it back to the smallest positive
+	// value), and let both ends fall on labelled ticks when they are close.
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		if a.Min > 0 && a.Min < 0.1*(a.Max-a.Min) {
+			a.Min = 0
+		}
+		a.Min, a.Max = snapToTicks(a.Min, a.Max)
 	}
-	p.Y.Min, p.Y.Max = snapToTicks(p.Y.Min, p.Y.Max)
 	return p
 }
 

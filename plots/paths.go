@@ -11,7 +11,7 @@ import (
 
 // Trajectories draws paths in the plane over b as lines coloured by time on
 // a viridis palette, with a dot at each path's last point and a colour bar
-// labelled "t" (see [WithColorBarLabel]). paths[i][k] is the point [2]
+// labelled "t" (see [WithColorBarLabel] and [WithRange]). paths[i][k] is the point [2]
 // (x, y, data units) of path i at step k, reached at time times[k]; times
 // has one entry per step, in any order (forward or reverse time). When times
 // is nil, steps are coloured by their index k and the bar is labelled

@@ -5,6 +5,7 @@ package figures
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"strconv"
 
@@ -356,7 +357,8 @@ func ForwardTrajectories(b compute.Backend, m *toy.Mixture, s sde.SDE, n, steps 
 	return pl, nil
 }
 
-// LossCurve plots a training loss per step with its moving average over window steps.
+// LossCurve plots a training loss per step (a thin faint line) with its moving average over window
+// steps (a thick one).
 func LossCurve(losses []float64, window int) *plot.Plot {
 	steps := make([]float64, len(losses))
 	smooth := make([]float64, len(losses))
@@ -369,7 +371,10 @@ func LossCurve(losses []float64, window int) *plot.Plot {
 		}
 		smooth[i] = acc / float64(min(i+1, window))
 	}
+	blue := color.NRGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	faint := blue
+	faint.A = 0x50
 	return plots.Curves("training loss", "step", "loss",
-		plots.Curve{Name: "per step", X: steps, Y: losses, Dashed: true},
-		plots.Curve{Name: fmt.Sprintf("mean of %d steps", window), X: steps, Y: smooth})
+		plots.Curve{Name: "per step", X: steps, Y: losses, Color: faint, Width: 0.8},
+		plots.Curve{Name: fmt.Sprintf("mean of %d steps", window), X: steps, Y: smooth, Color: blue, Width: 2})
 }

@@ -105,6 +105,7 @@ func TestPanels(t *testing.T) {
 		{"snapshots-on-density", onDensity, 1000, 280},
 		{"samples-by-class", byClass, 360, 320},
 		{"imputation", imp, 520, 300},
+		{"loss-curve", LossCurve(noisyLoss(2000), 100), 420, 260},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			files, err := plots.Save(c.fig, filepath.Join(dir, c.name), vg.Length(c.w), vg.Length(c.h))
@@ -143,4 +144,14 @@ func TestPanels(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noisyLoss is a decaying loss with noise, as a training run logs it.
+func noisyLoss(n int) []float64 {
+	r := toy.NewRand(9)
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = 0.4 + 0.6/(1+float64(i)/100) + 0.08*r.NormFloat64()
+	}
+	return out
 }
