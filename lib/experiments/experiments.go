@@ -18,10 +18,12 @@ import (
 // Table is a small result table: Rows × Cols cells, each the mean over independent runs with its
 // sample standard deviation, printed as Markdown ("0.200 ± 0.058") and kept as numbers for plots.
 type Table struct {
-	Title     string
+	// Title is printed above the table.
+	Title string
+	// RowHeader heads the column of row names.
 	RowHeader string
-	Rows      []string
-	Cols      []string
+	// Rows and Cols name the rows and columns.
+	Rows, Cols []string
 	// Values[i][j] is the mean shown in cell (i, j); NaN marks an empty cell.
 	Values [][]float64
 	// SD[i][j] is the sample standard deviation of cell (i, j) over Runs runs; nil (or NaN) shows
