@@ -12,8 +12,9 @@ import (
 
 // VectorField draws f on an n×n grid of arrows over b. Arrow i, j sits at
 // the centre of cell i, j of b cut into n×n equal cells and points along
-// (u, v) = f(x, y). All arrows have one length (80% of a cell), so the
-// direction is legible everywhere, and the magnitude √(u²+v²) is shown by
+// (u, v) = f(x, y). All arrows have one length (80% of a cell; those under
+// 1/1000 of the longest shrink towards a dot), so the direction is legible
+// everywhere, and the magnitude √(u²+v²) is shown by
 // colour (from near-black purple through red to orange) with a colour bar
 // labelled "magnitude" (see [WithColorBarLabel]). Non-finite and zero
 // vectors are skipped.
@@ -111,8 +112,10 @@ func (a *arrows) Plot(c draw.Canvas, p *plot.Plot) {
 				continue
 			}
 			// Proportional: one scale, the longest spans 90% of a cell;
-			// otherwise every arrow spans 80% of a cell.
-			scale := 0.8 * cell / l
+			// otherwise every arrow spans 80% of a cell, except that arrows
+			// under 1/1000 of the longest shrink in proportion, so that a
+			// field that is zero but for rounding shows no direction.
+			scale := 0.8 * cell / math.Max(l, 1e-3*longest)
 			if a.proportional {
 				scale = 0.9 * cell / longest
 			}

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/sde"
 	"github.com/scoresde/scoresde/plots"
 	"github.com/scoresde/scoresde/toy"
@@ -154,4 +155,28 @@ func noisyLoss(n int) []float64 {
 		out[i] = 0.4 + 0.6/(1+float64(i)/100) + 0.08*r.NormFloat64()
 	}
 	return out
+}
+
+// TestLearnedVsExact draws the exact score against itself through a graph: both rows share one
+// colour scale, so the ranges of all panels are equal.
+func TestLearnedVsExact(t *testing.T) {
+	m := mixture("8gaussians")
+	s := sde.NewVP()
+	g, err := LearnedVsExact(backend.MustNew(), m.ScoreFn(s), m, s, []float64{0.05, 0.5}, plots.Square(-6, 6), 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Panels) != 4 {
+		t.Fatalf("%d panels, want 4", len(g.Panels))
+	}
+	lo0, hi0, _ := plots.ColorRange(g.Panels[0])
+	for i, p := range g.Panels {
+		lo, hi, ok := plots.ColorRange(p)
+		if !ok || lo != lo0 || hi != hi0 {
+			t.Errorf("panel %d: colour range [%g, %g], want the shared [%g, %g]", i, lo, hi, lo0, hi0)
+		}
+	}
+	if _, err := plots.Save(g, filepath.Join(outDir(t), "learned-vs-exact"), 700, 520); err != nil {
+		t.Fatal(err)
+	}
 }
