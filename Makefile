@@ -93,7 +93,7 @@ figures:
 # Re-runs every notebook in full (no quick mode) and saves each in place, outputs included.
 # A notebook that fails is left untouched; its executed copy and log are kept for inspection.
 notebooks: $(if $(NOTEBOOKS),kernel)
-	scripts/run-notebooks --inplace $(NOTEBOOKS)
+	NB_CELL_TIMEOUT=$${NB_CELL_TIMEOUT:-10800} scripts/run-notebooks --inplace $(NOTEBOOKS)
 
 # Compiles the packages the notebooks import, so that the first cell need not.
 warm:
