@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scoresde/scoresde/plots"
 )
@@ -83,5 +84,22 @@ func TestHeadlessDrawsDefaultsOnce(t *testing.T) {
 	err := New("t", func(Values) (any, string, error) { return nil, "", boom }).Done()
 	if !errors.Is(err, boom) {
 		t.Fatalf("Done() = %v, want it to wrap the drawing error", err)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	p := NewProgress("train", 200).Unit("runs").Note(func() string { return "loss 0.5" })
+	p.Update(0)
+	p.start = p.start.Add(-10 * time.Second)
+	p.done = 100
+	got := p.line(p.start.Add(10 * time.Second))
+	want := "train  100/200 (50%)  10.0 s, 10 runs/s, 10.0 s left  loss 0.5"
+	if got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+	r := NewProgress("resumed", 50)
+	r.Update(50)
+	if got := r.line(r.start); !strings.Contains(got, "already finished") {
+		t.Errorf("a loop resumed at its end reports %q, want it to say it was already finished", got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 // and Finish after it.
 type Progress struct {
 	label  string
+	unit   string
 	total  int
 	every  time.Duration
 	note   func() string
@@ -38,7 +39,7 @@ type Progress struct {
 // NewProgress returns a progress report for a loop of total steps labelled label, redrawn at most
 // every 2 s.
 func NewProgress(label string, total int) *Progress {
-	return &Progress{label: label, total: total, every: 2 * time.Second, width: 420, height: 220,
+	return &Progress{label: label, unit: "steps", total: total, every: 2 * time.Second, width: 420, height: 220,
 		id: "scoresde_progress_" + gonbui.UniqueID(), lastTenth: -1, first: -1}
 }
 
@@ -51,6 +52,9 @@ func (p *Progress) Figure(f func() any, width, height vg.Length) *Progress {
 	p.figure, p.width, p.height = f, width, height
 	return p
 }
+
+// Unit names what the loop counts in the rate (default "steps", e.g. "runs").
+func (p *Progress) Unit(unit string) *Progress { p.unit = unit; return p }
 
 // Every sets the least time between two redraws (default 2 s).
 func (p *Progress) Every(d time.Duration) *Progress { p.every = d; return p }
@@ -102,7 +106,7 @@ func (p *Progress) Finish() {
 	p.finished = true
 }
 
-// line is the progress line: "label  1234/2000 (62%)  512 s, 2.41 steps/s, 318 s left  note".
+// line is the progress line: "label  1234/2000 (62%)  8 min 32 s, 2.41 steps/s, 5 min 18 s left  note".
 func (p *Progress) line(now time.Time) string {
 	var sb strings.Builder
 	pct := 100.0
@@ -114,7 +118,7 @@ func (p *Progress) line(now time.Time) string {
 	fmt.Fprintf(&sb, "  %s", formatSeconds(el))
 	if ran := p.done - p.first; ran > 0 && el > 0 {
 		rate := float64(ran) / el
-		fmt.Fprintf(&sb, ", %.3g steps/s", rate)
+		fmt.Fprintf(&sb, ", %.3g %s/s", rate, p.unit)
 		if p.done < p.total {
 			fmt.Fprintf(&sb, ", %s left", formatSeconds(float64(p.total-p.done)/rate))
 		}
