@@ -165,6 +165,7 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 	opts := DefaultTrainOptions()
 	opts.Epochs, opts.Seed = 1, 5
+	opts.Arch = Arch{Conv1: 8, Conv2: 16, Features: 32} // determinism does not depend on the widths
 	weights := func(o TrainOptions) [][]float32 {
 		c, err := TrainClassifier(b, small, o, nil)
 		if err != nil {
