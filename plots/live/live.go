@@ -234,7 +234,7 @@ func (p *Panel) runLive() error {
 
 	// The controls: one row per control (label, widget, value), then the Done button.
 	var sb strings.Builder
-	fmt.Fprintf(&sb, `<style>#%s input[type=range]{width:260px;max-width:60%%;vertical-align:middle}</style>`, boxID)
+	fmt.Fprintf(&sb, `<style>#%s input[type=range]{display:inline-block;width:260px;max-width:60%%;vertical-align:middle}</style>`, boxID)
 	fmt.Fprintf(&sb, `<div id="%s" style="font-family:sans-serif;font-size:13px;line-height:1.9">`, boxID)
 	fmt.Fprintf(&sb, `<div style="font-weight:bold">%s</div>`, html.EscapeString(p.title))
 	for _, c := range p.controls {
