@@ -46,7 +46,7 @@ func ScoreFieldGrid(m *toy.Mixture, s sde.SDE, times []float64, b plots.Bounds, 
 	if n < 1 {
 		return nil, fmt.Errorf("score field: %d arrows per side, want ≥ 1", n)
 	}
-	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("exact score of p_t: %s under the %s SDE", m.Name(), SDEName(s))}
+	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("exact score of p_t: %s under the %s SDE", m.Name(), sde.PaperName(s))}
 	for _, t := range times {
 		p := scoreField(field(m, s, t), m, s, t, b, n)
 		p.Title.Text = timeTitle(s, t)
@@ -83,26 +83,13 @@ func timeTitle(s sde.SDE, t float64) string {
 // short formats v with up to 3 significant digits, without exponent for ordinary sizes.
 func short(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
-// SDEName is the SDE's name as written in the paper: "VE", "VP" or "sub-VP".
-func SDEName(s sde.SDE) string {
-	switch s.Name() {
-	case "ve":
-		return "VE"
-	case "vp":
-		return "VP"
-	case "subvp":
-		return "sub-VP"
-	}
-	return s.Name()
-}
-
 // DensityGrid draws log p_t of a 2-D mixture at each of the times, side by side, floored 20 nats
 // below its peak so the colours show the modes.
 func DensityGrid(m *toy.Mixture, s sde.SDE, times []float64, b plots.Bounds) (*plots.Grid, error) {
 	if m.Dim() != 2 {
 		return nil, fmt.Errorf("density: mixture %s has dimension %d, want 2", m.Name(), m.Dim())
 	}
-	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("log p_t of %s under the %s SDE", m.Name(), SDEName(s))}
+	g := &plots.Grid{Rows: 1, Cols: len(times), Title: fmt.Sprintf("log p_t of %s under the %s SDE", m.Name(), sde.PaperName(s))}
 	for _, t := range times {
 		pl := plots.LogDensity(clippedLogProb(perturbed(m, s, t), 20), b, 120)
 		pl.Title.Text = timeTitle(s, t)
@@ -162,8 +149,8 @@ func MarginalCurves(sdes ...sde.SDE) *plots.Grid {
 			ts[i] = s.T() * float64(i) / n
 			m[i], sd[i] = s.MeanCoeff(ts[i]), s.Std(ts[i])
 		}
-		means = append(means, plots.Curve{Name: SDEName(s), X: ts, Y: m, Color: plots.Categorical(i), Width: 2})
-		stds = append(stds, plots.Curve{Name: SDEName(s), X: ts, Y: sd, Color: plots.Categorical(i), Width: 2})
+		means = append(means, plots.Curve{Name: sde.PaperName(s), X: ts, Y: m, Color: plots.Categorical(i), Width: 2})
+		stds = append(stds, plots.Curve{Name: sde.PaperName(s), X: ts, Y: sd, Color: plots.Categorical(i), Width: 2})
 	}
 	markEqual(means)
 	markEqual(stds)
@@ -236,19 +223,8 @@ func Figure1(b compute.Backend, m *toy.Mixture, s sde.SDE, nPaths, steps int, se
 	span := 3 * s.PriorStd()
 	density := func(t, x float64) float64 { return math.Exp(perturbed(m, s, t).LogProb([]float64{x})) }
 	g := plots.Figure1(density, -span, span, fwd.Times, fwd.Coordinate(0), reverse)
-	g.Title = fmt.Sprintf("%s under the %s SDE, exact score", m.Name(), SDEName(s))
+	g.Title = fmt.Sprintf("%s under the %s SDE, exact score", m.Name(), sde.PaperName(s))
 	return g, nil
-}
-
-// chainName is the name of the SDE's discrete chain in the paper.
-func chainName(s sde.SDE) string {
-	switch s.Name() {
-	case "ve":
-		return "SMLD"
-	case "vp":
-		return "DDPM"
-	}
-	return "Euler–Maruyama"
 }
 
 // figure5Curves returns the continuous SDE's mean coefficient and variance curves followed by
@@ -256,7 +232,7 @@ func chainName(s sde.SDE) string {
 // marked at each step.
 func figure5Curves(b compute.Backend, s sde.SDE, ns []int) (means, vars []plots.Curve, err error) {
 	const n = 200
-	cm := plots.Curve{Name: SDEName(s) + " SDE", Width: 2.5, Color: plots.Categorical(0)}
+	cm := plots.Curve{Name: sde.PaperName(s) + " SDE", Width: 2.5, Color: plots.Categorical(0)}
 	cv := cm
 	for i := range n + 1 {
 		t := s.T() * float64(i) / n
@@ -278,7 +254,7 @@ func figure5Curves(b compute.Backend, s sde.SDE, ns []int) (means, vars []plots.
 		for j, sd := range k.Std {
 			v[j] = sd * sd
 		}
-		c := plots.Curve{Name: fmt.Sprintf("%s, N = %d", chainName(s), steps), Dashed: true, Marks: steps <= 50, Color: plots.Categorical(i + 1)}
+		c := plots.Curve{Name: fmt.Sprintf("%s, N = %d", sde.ChainName(s), steps), Dashed: true, Marks: steps <= 50, Color: plots.Categorical(i + 1)}
 		cm, cv := c, c
 		cm.X, cm.Y = k.Times, k.Mean
 		cv.X, cv.Y = k.Times, v
@@ -295,7 +271,7 @@ func Figure5(b compute.Backend, s sde.SDE, ns []int) (*plot.Plot, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := plots.Curves(fmt.Sprintf("Figure 5: %s chain vs %s SDE, variance s(t)² of p_0t", chainName(s), SDEName(s)), "t", "variance s(t)²", vars...)
+	p := plots.Curves(fmt.Sprintf("Figure 5: %s chain vs %s SDE, variance s(t)² of p_0t", sde.ChainName(s), sde.PaperName(s)), "t", "variance s(t)²", vars...)
 	if s.Name() == "ve" {
 		plots.LogY(p)
 	}
@@ -317,7 +293,7 @@ func Figure5Grid(b compute.Backend, s sde.SDE, ns []int) (*plots.Grid, error) {
 	g := &plots.Grid{Rows: 1, Cols: 1, Panels: []*plot.Plot{vp}}
 	for _, v := range means[0].Y {
 		if math.Abs(v-1) > 1e-12 { // m(t) varies: add its panel
-			g.Title = fmt.Sprintf("Figure 5: %s chain vs %s SDE, perturbation kernel p_0t", chainName(s), SDEName(s))
+			g.Title = fmt.Sprintf("Figure 5: %s chain vs %s SDE, perturbation kernel p_0t", sde.ChainName(s), sde.PaperName(s))
 			vp.Title.Text = "variance s(t)²"
 			g.Panels = []*plot.Plot{plots.Curves("mean coefficient m(t)", "t", "m(t)", means...), vp}
 			g.Cols = 2
@@ -353,7 +329,7 @@ func ForwardTrajectories(b compute.Backend, m *toy.Mixture, s sde.SDE, n, steps 
 		paths[i] = p.Point(i)
 	}
 	pl := plots.Trajectories(paths, p.Times, bounds)
-	pl.Title.Text = fmt.Sprintf("forward %s paths of %s samples", SDEName(s), m.Name())
+	pl.Title.Text = fmt.Sprintf("forward %s paths of %s samples", sde.PaperName(s), m.Name())
 	return pl, nil
 }
 

@@ -47,7 +47,7 @@ func LearnedVsExact(b compute.Backend, learned sde.ScoreFn, m *toy.Mixture, s sd
 	if n < 1 {
 		return nil, fmt.Errorf("learned vs exact: %d arrows per side, want ≥ 1", n)
 	}
-	g := &plots.Grid{Rows: 2, Cols: len(times), Title: fmt.Sprintf("exact (top) and learned (bottom) scores of %s, %s SDE", m.Name(), SDEName(s))}
+	g := &plots.Grid{Rows: 2, Cols: len(times), Title: fmt.Sprintf("exact (top) and learned (bottom) scores of %s, %s SDE", m.Name(), sde.PaperName(s))}
 	var bottom []*plot.Plot
 	for _, t := range times {
 		p := scoreField(field(m, s, t), m, s, t, bounds, n)

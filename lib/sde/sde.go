@@ -85,6 +85,31 @@ func New(name string) (SDE, error) {
 	return nil, fmt.Errorf("unknown SDE %q: use ve, vp or subvp", name)
 }
 
+// PaperName is the SDE's name as the paper writes it: "VE", "VP" or "sub-VP" (its Name otherwise).
+func PaperName(s SDE) string {
+	switch s.Name() {
+	case "ve":
+		return "VE"
+	case "vp":
+		return "VP"
+	case "subvp":
+		return "sub-VP"
+	}
+	return s.Name()
+}
+
+// ChainName names the discrete chain whose limit the SDE is in the paper: "SMLD" for VE, "DDPM"
+// for VP, and "Euler–Maruyama" (the SDE's own discretization) otherwise.
+func ChainName(s SDE) string {
+	switch s.Name() {
+	case "ve":
+		return "SMLD"
+	case "vp":
+		return "DDPM"
+	}
+	return "Euler–Maruyama"
+}
+
 // Names lists the SDE names accepted by New.
 var Names = []string{"ve", "vp", "subvp"}
 

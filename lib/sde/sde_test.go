@@ -248,3 +248,23 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestPaperAndChainNames(t *testing.T) {
+	for _, c := range []struct {
+		s            SDE
+		paper, chain string
+	}{
+		{NewVE(), "VE", "SMLD"},
+		{NewVP(), "VP", "DDPM"},
+		{NewSubVP(), "sub-VP", "Euler–Maruyama"},
+	} {
+		t.Run(c.s.Name(), func(t *testing.T) {
+			if got := PaperName(c.s); got != c.paper {
+				t.Errorf("PaperName = %q, want %q", got, c.paper)
+			}
+			if got := ChainName(c.s); got != c.chain {
+				t.Errorf("ChainName = %q, want %q", got, c.chain)
+			}
+		})
+	}
+}
