@@ -129,18 +129,14 @@ func isoLines(g *cells, z float64) [][][2]float64 {
 		}
 		return -1
 	}
-	var lines [][][2]float64
-	for i := range segs {
-		if used[i] {
-			continue
-		}
-		used[i] = true
-		// Walk forward from b, then backward from a.
-		fwd := []int{segs[i].a, segs[i].b}
-		for cur, e := i, segs[i].b; ; {
+	// walk follows the chain of unused segments from edge e of segment i and returns the edges
+	// it passes, marking their segments used.
+	walk := func(i, e int) []int {
+		var edges []int
+		for cur := i; ; {
 			j := next(e, cur)
 			if j < 0 {
-				break
+				return edges
 			}
 			used[j] = true
 			if segs[j].a == e {
@@ -148,25 +144,21 @@ func isoLines(g *cells, z float64) [][][2]float64 {
 			} else {
 				e = segs[j].a
 			}
-			fwd = append(fwd, e)
+			edges = append(edges, e)
 			cur = j
 		}
+	}
+	var lines [][][2]float64
+	for i := range segs {
+		if used[i] {
+			continue
+		}
+		used[i] = true
+		// Walk forward from b, then backward from a.
+		fwd := append([]int{segs[i].a, segs[i].b}, walk(i, segs[i].b)...)
 		var back []int
 		if fwd[len(fwd)-1] != fwd[0] { // not a closed loop
-			for cur, e := i, segs[i].a; ; {
-				j := next(e, cur)
-				if j < 0 {
-					break
-				}
-				used[j] = true
-				if segs[j].a == e {
-					e = segs[j].b
-				} else {
-					e = segs[j].a
-				}
-				back = append(back, e)
-				cur = j
-			}
+			back = walk(i, segs[i].a)
 		}
 		line := make([][2]float64, 0, len(back)+len(fwd))
 		for k := len(back) - 1; k >= 0; k-- {
