@@ -50,7 +50,6 @@ type control struct {
 	// options are the labels of the positions; values the numbers behind them (sliders only).
 	options []string
 	values  []float64
-	isInt   bool
 	def     int // default position
 	slider  bool
 }
@@ -92,17 +91,14 @@ func (p *Panel) Slider(name, label string, values []float64, def float64) *Panel
 	return p.add(c)
 }
 
-// IntSlider adds a slider over the given integers, starting at the one closest to def.
+// IntSlider adds a slider over the given integers, starting at the one closest to def; read it
+// with [Values.Int].
 func (p *Panel) IntSlider(name, label string, values []int, def int) *Panel {
 	fs := make([]float64, len(values))
 	for i, v := range values {
 		fs[i] = float64(v)
 	}
-	p.Slider(name, label, fs, float64(def))
-	if len(p.controls) > 0 && p.controls[len(p.controls)-1].name == name {
-		p.controls[len(p.controls)-1].isInt = true
-	}
-	return p
+	return p.Slider(name, label, fs, float64(def))
 }
 
 // Select adds a drop-down list of options starting at def (which must be one of them).
