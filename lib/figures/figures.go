@@ -210,7 +210,7 @@ func Figure1(b compute.Backend, m *toy.Mixture, s sde.SDE, nPaths, steps int, se
 	for i := range prior {
 		prior[i] = []float64{s.PriorStd() * r.NormFloat64()}
 	}
-	rev, err := sde.SimulateReverse(b, s.Reverse(m.ScoreFn(s), false), prior, 0, steps, seed+1)
+	rev, err := sde.SimulateReverse(b, sde.ReverseOf(s, m.ScoreFn(s), false), prior, 0, steps, seed+1)
 	if err != nil {
 		return nil, err
 	}

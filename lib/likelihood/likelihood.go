@@ -156,7 +156,7 @@ func LogLikelihood(b compute.Backend, s sde.SDE, score sde.ScoreFn, x [][]float6
 		dt = dtypes.Float64
 	}
 	n, d := len(x), len(x[0])
-	flow := s.Reverse(score, true)
+	flow := sde.ReverseOf(s, score, true)
 	r := rand.New(rand.NewPCG(o.Seed, 0x11ce))
 	res := &Result{LogP: make([]float64, n)}
 	for pass := range o.Repeats {
@@ -247,7 +247,7 @@ func flowBetween(b compute.Backend, s sde.SDE, score sde.ScoreFn, x [][]float64,
 		return nil, 0, err
 	}
 	res := &sampling.Result{}
-	out, err := sampling.Solve(b, s.Reverse(score, true).Drift, xt, t0, t1, sv, res, sampling.Run{})
+	out, err := sampling.Solve(b, sde.ReverseOf(s, score, true).Drift, xt, t0, t1, sv, res, sampling.Run{})
 	if err != nil {
 		return nil, 0, err
 	}

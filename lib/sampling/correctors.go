@@ -33,19 +33,6 @@ type CorrectorOptions struct {
 	SqrtDNoiseNorm bool
 }
 
-// alpha returns α_i of the step rule, shaped like t: 1 for VE, 1 − β_i for VP (the references'
-// code; the paper's Algorithm 5 writes the cumulative product) and, for sub-VP, 1 − β_i of the VP
-// chain with the same schedule — the references define none and raise an error there.
-func alpha(s sde.SDE, t *Node) *Node {
-	switch s := s.(type) {
-	case *sde.VP:
-		return OneMinus(s.DDPMBeta(t))
-	case *sde.SubVP:
-		return OneMinus(s.DDPMBeta(t))
-	}
-	return OnesLike(t)
-}
-
 // perPointNorm is the L2 norm of each point of x [B, ...], shaped [B].
 func perPointNorm(x *Node) *Node {
 	axes := make([]int, x.Rank()-1)
@@ -91,13 +78,13 @@ func NewCorrector(name string, s sde.SDE, score sde.ScoreFn, o CorrectorOptions)
 				noiseNorm = ReduceAllMean(perPointNorm(z))
 			}
 			ratio := Square(MulScalar(Div(noiseNorm, gradNorm), o.SNR))
-			return Mul(MulScalar(alpha(s, t), 2), ratio)
+			return Mul(MulScalar(s.LangevinAlpha(t), 2), ratio)
 		}
 	case "ald", "annealed_langevin":
 		name = "ald"
 		stepSize = func(x, t, grad, z *Node) *Node {
 			_, std := s.MarginalProb(OnesLike(t), t)
-			return Mul(MulScalar(alpha(s, t), 2), Square(MulScalar(std, o.SNR)))
+			return Mul(MulScalar(s.LangevinAlpha(t), 2), Square(MulScalar(std, o.SNR)))
 		}
 	case "none":
 		return &Corrector{Name: "none", Update: func(x, t, rng *Node) (*Node, *Node, *Node) { return x, x, rng }}, nil

@@ -78,7 +78,7 @@ func ODE(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o ODEOpti
 	} else if rng, err = RNGStateFromSeed(run.Seed); err != nil {
 		return nil, err
 	}
-	flow := s.Reverse(score, true)
+	flow := sde.ReverseOf(s, score, true)
 	res := &Result{}
 	switch method := normalize(o.Method); method {
 	case "rk45":

@@ -41,12 +41,7 @@ func DefaultPC() PCOptions {
 }
 
 // DefaultEps is the references' sampling cut-off: 1e-5 for VE and 1e-3 for VP and sub-VP.
-func DefaultEps(s sde.SDE) float64 {
-	if s.Name() == "ve" {
-		return 1e-5
-	}
-	return 1e-3
-}
+func DefaultEps(s sde.SDE) float64 { return s.DefaultEps() }
 
 // Validate reports a bad option, naming it and the fix.
 func (o PCOptions) Validate(s sde.SDE) error {

@@ -43,7 +43,7 @@ var PredictorNames = []string{"euler_maruyama", "reverse_diffusion", "ancestral_
 // discretizes the probability-flow ODE instead of the reverse SDE (not available for ancestral
 // sampling, which has no ODE form). Ancestral sampling exists for VE and VP only.
 func NewPredictor(name string, s sde.SDE, score sde.ScoreFn, probabilityFlow bool) (*Predictor, error) {
-	rsde := s.Reverse(score, probabilityFlow)
+	rsde := sde.ReverseOf(s, score, probabilityFlow)
 	switch normalize(name) {
 	case "euler_maruyama", "em":
 		dt := -s.T() / float64(s.N())
@@ -70,25 +70,15 @@ func NewPredictor(name string, s sde.SDE, score sde.ScoreFn, probabilityFlow boo
 		if probabilityFlow {
 			return nil, fmt.Errorf("ancestral_sampling has no probability-flow form: use reverse_diffusion or euler_maruyama with the ODE")
 		}
-		switch s := s.(type) {
-		case *sde.VE:
-			return &Predictor{Name: "ancestral_sampling", ScoreEvals: 1, Update: func(x, t, rng *Node) (*Node, *Node, *Node) {
-				sig, prev := s.SMLDSigmas(t)
-				v, pv := Square(sig), Square(prev)
-				mean := Add(x, Mul(sde.PerSample(Sub(v, pv), x), score(x, t)))
-				std := Sqrt(Div(Mul(pv, Sub(v, pv)), v))
-				newRng, z := RandomNormal(rng, x.Shape())
-				return Add(mean, Mul(sde.PerSample(std, x), z)), mean, newRng
-			}}, nil
-		case *sde.VP:
-			return &Predictor{Name: "ancestral_sampling", ScoreEvals: 1, Update: func(x, t, rng *Node) (*Node, *Node, *Node) {
-				beta := s.DDPMBeta(t)
-				mean := Div(Add(x, Mul(sde.PerSample(beta, x), score(x, t))), sde.PerSample(Sqrt(OneMinus(beta)), x))
-				newRng, z := RandomNormal(rng, x.Shape())
-				return Add(mean, Mul(sde.PerSample(Sqrt(beta), x), z)), mean, newRng
-			}}, nil
+		anc, ok := s.(sde.Ancestral)
+		if !ok {
+			return nil, fmt.Errorf("ancestral_sampling is defined for the ve and vp SDEs only, not %s: use reverse_diffusion or euler_maruyama", s.Name())
 		}
-		return nil, fmt.Errorf("ancestral_sampling is defined for the ve and vp SDEs only, not %s: use reverse_diffusion or euler_maruyama", s.Name())
+		return &Predictor{Name: "ancestral_sampling", ScoreEvals: 1, Update: func(x, t, rng *Node) (*Node, *Node, *Node) {
+			mean, std := anc.AncestralStep(x, t, score(x, t))
+			newRng, z := RandomNormal(rng, x.Shape())
+			return Add(mean, Mul(sde.PerSample(std, x), z)), mean, newRng
+		}}, nil
 	case "none":
 		return &Predictor{Name: "none", Update: func(x, t, rng *Node) (*Node, *Node, *Node) { return x, x, rng }}, nil
 	}

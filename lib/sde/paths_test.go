@@ -64,7 +64,7 @@ func TestSimulateReverse(t *testing.T) {
 			xT[i] = []float64{mu*s.MeanCoeff(1) + sd*r.NormFloat64()}
 		}
 		for _, pf := range []bool{false, true} {
-			p, err := SimulateReverse(b, s.Reverse(score, pf), xT, 1e-3, 1000, 5)
+			p, err := SimulateReverse(b, ReverseOf(s, score, pf), xT, 1e-3, 1000, 5)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -281,3 +281,95 @@ func (s *SubVP) Discretize(x, t *Node) (f, G *Node) {
 	dt := s.EndTime / float64(s.NumScales)
 	return MulScalar(s.Drift(x, t), dt), MulScalar(s.Diffusion(t), math.Sqrt(dt))
 }
+
+// TimeOf is t = log(σ/σmin)/log(σmax/σmin), clamped to [0, T].
+func (s *VE) TimeOf(sigma float64) float64 {
+	return clampTime(math.Log(sigma/s.SigmaMin)/math.Log(s.SigmaMax/s.SigmaMin), s.EndTime)
+}
+
+// DefaultEps is 1e-5, the references' VE sampling cut-off.
+func (s *VE) DefaultEps() float64 { return 1e-5 }
+
+// LangevinAlpha is 1 for VE.
+func (s *VE) LangevinAlpha(t *Node) *Node { return OnesLike(t) }
+
+// Parameterization is PredictScore: VE networks output the score (NCSN family).
+func (s *VE) Parameterization() Parameterization { return PredictScore }
+
+// AncestralStep is SMLD's ancestral step: mean x + (σ_i² − σ_{i−1}²)·s and std
+// √(σ_{i−1}²(σ_i² − σ_{i−1}²)/σ_i²).
+func (s *VE) AncestralStep(x, t, score *Node) (mean, std *Node) {
+	sig, prev := s.SMLDSigmas(t)
+	v, pv := Square(sig), Square(prev)
+	mean = Add(x, Mul(PerSample(Sub(v, pv), x), score))
+	return mean, Sqrt(Div(Mul(pv, Sub(v, pv)), v))
+}
+
+// Sigma is σ(t) = s(t)/m(t) = √(e^{−2 log m(t)} − 1).
+func (s *VP) Sigma(t float64) float64 { return math.Sqrt(math.Expm1(-2 * s.lb().logMean(t))) }
+
+// TimeOf inverts Sigma in closed form (log m(t) is quadratic in t).
+func (s *VP) TimeOf(sigma float64) float64 {
+	return clampTime(s.lb().timeOfLogMean(-0.5*math.Log1p(sigma*sigma)), s.EndTime)
+}
+
+// DefaultEps is 1e-3, the references' VP sampling cut-off.
+func (s *VP) DefaultEps() float64 { return 1e-3 }
+
+// LangevinAlpha is 1 − β_i of the DDPM chain (the references' code; the paper's Algorithm 5
+// writes the cumulative product).
+func (s *VP) LangevinAlpha(t *Node) *Node { return OneMinus(s.DDPMBeta(t)) }
+
+// Parameterization is PredictNoise: VP networks predict ε (DDPM).
+func (s *VP) Parameterization() Parameterization { return PredictNoise }
+
+// AncestralStep is DDPM's ancestral step: mean (x + β_i·s)/√(1 − β_i) and std √β_i.
+func (s *VP) AncestralStep(x, t, score *Node) (mean, std *Node) {
+	beta := s.DDPMBeta(t)
+	mean = Div(Add(x, Mul(PerSample(beta, x), score)), PerSample(Sqrt(OneMinus(beta)), x))
+	return mean, Sqrt(beta)
+}
+
+// Sigma is σ(t) = s(t)/m(t) = (1 − m(t)²)/m(t).
+func (s *SubVP) Sigma(t float64) float64 {
+	lm := s.lb().logMean(t)
+	return -math.Expm1(2*lm) / math.Exp(lm)
+}
+
+// TimeOf inverts Sigma: m = 2/(σ + √(σ² + 4)), then log m(t) is quadratic in t.
+func (s *SubVP) TimeOf(sigma float64) float64 {
+	// log m = −log1p((σ + √(σ²+4) − 2)/2), with √(σ²+4) − 2 = σ²/(√(σ²+4) + 2) for accuracy at small σ.
+	r := math.Sqrt(sigma*sigma + 4)
+	lm := -math.Log1p((sigma + sigma*sigma/(r+2)) / 2)
+	return clampTime(s.lb().timeOfLogMean(lm), s.EndTime)
+}
+
+// DefaultEps is 1e-3, the references' sub-VP sampling cut-off.
+func (s *SubVP) DefaultEps() float64 { return 1e-3 }
+
+// LangevinAlpha is 1 − β_i of the VP chain with the same schedule (the references define none
+// for sub-VP and fail).
+func (s *SubVP) LangevinAlpha(t *Node) *Node { return OneMinus(s.DDPMBeta(t)) }
+
+// Parameterization is PredictNoise: sub-VP networks predict ε, as VP ones.
+func (s *SubVP) Parameterization() Parameterization { return PredictNoise }
+
+// timeOfLogMean solves log m(t) = lm (lm ≤ 0) for t ≥ 0: ¼Δt² + ½β0·t + lm = 0 with Δ = β1 − β0,
+// written without cancellation: t = −2·lm/(½β0 + √(¼β0² − Δ·lm)).
+func (b linearBeta) timeOfLogMean(lm float64) float64 {
+	if lm >= 0 {
+		return 0
+	}
+	return -2 * lm / (0.5*b.beta0 + math.Sqrt(0.25*b.beta0*b.beta0-(b.beta1-b.beta0)*lm))
+}
+
+// clampTime clamps t to [0, T] (NaN to T).
+func clampTime(t, tEnd float64) float64 {
+	switch {
+	case t < 0:
+		return 0
+	case t > tEnd || math.IsNaN(t):
+		return tEnd
+	}
+	return t
+}

@@ -19,28 +19,6 @@ type ReverseSDE struct {
 	ProbabilityFlow bool
 }
 
-func newReverse(s SDE, score ScoreFn, probabilityFlow bool) *ReverseSDE {
-	return &ReverseSDE{Forward: s, Score: score, ProbabilityFlow: probabilityFlow}
-}
-
-// Reverse builds the reverse SDE (probabilityFlow=false) or the probability-flow ODE
-// (probabilityFlow=true) of the VE SDE from a score function.
-func (s *VE) Reverse(score ScoreFn, probabilityFlow bool) *ReverseSDE {
-	return newReverse(s, score, probabilityFlow)
-}
-
-// Reverse builds the reverse SDE (probabilityFlow=false) or the probability-flow ODE
-// (probabilityFlow=true) of the VP SDE from a score function.
-func (s *VP) Reverse(score ScoreFn, probabilityFlow bool) *ReverseSDE {
-	return newReverse(s, score, probabilityFlow)
-}
-
-// Reverse builds the reverse SDE (probabilityFlow=false) or the probability-flow ODE
-// (probabilityFlow=true) of the sub-VP SDE from a score function.
-func (s *SubVP) Reverse(score ScoreFn, probabilityFlow bool) *ReverseSDE {
-	return newReverse(s, score, probabilityFlow)
-}
-
 // scoreWeight is the factor of g²·s in the reverse drift: 1 for the SDE, ½ for the ODE.
 func (r *ReverseSDE) scoreWeight() float64 {
 	if r.ProbabilityFlow {

@@ -21,6 +21,7 @@ package sde
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -67,9 +68,48 @@ type SDE interface {
 	Discretize(x, t *Node) (f, G *Node)
 	// Validate reports an invalid hyperparameter, naming it and the fix.
 	Validate() error
-	// Reverse builds the reverse SDE (probabilityFlow=false) or the probability-flow ODE
-	// (probabilityFlow=true) from a score function.
-	Reverse(score ScoreFn, probabilityFlow bool) *ReverseSDE
+
+	// Sigma is the noise level σ(t) = s(t)/m(t) of the scaled state x/m(t) (host, float64): the
+	// perturbed data x_t = m(t)·(x_0 + σ(t)·z). It increases with t; VE's is its own σ(t).
+	Sigma(t float64) float64
+	// TimeOf inverts Sigma: the t in [0, T] with Sigma(t) = sigma (clamped to the ends).
+	TimeOf(sigma float64) float64
+	// DefaultEps is the references' last sampling time: 1e-5 for VE, 1e-3 for VP and sub-VP.
+	DefaultEps() float64
+	// LangevinAlpha is α_i of the Langevin corrector's step rule, shaped like t: 1 for VE and
+	// 1 − β_i of the DDPM chain for VP and sub-VP (the references' code).
+	LangevinAlpha(t *Node) *Node
+	// Parameterization says what a score network outputs for this SDE (the references' choice).
+	Parameterization() Parameterization
+}
+
+// Parameterization is what a score network predicts.
+type Parameterization int
+
+const (
+	// PredictScore: the network outputs the score itself (VE, the NCSN family).
+	PredictScore Parameterization = iota
+	// PredictNoise: the network predicts the noise ε and score = −ε/s(t) (VP and sub-VP, DDPM).
+	PredictNoise
+)
+
+// Ancestral is implemented by the SDEs whose discrete chain has an ancestral sampler (VE: SMLD,
+// VP: DDPM). AncestralStep returns the mean and std (shaped like t) of x_{i−1} given x_i at the
+// chain index of t, from the score s = s(x, t).
+type Ancestral interface {
+	AncestralStep(x, t, score *Node) (mean, std *Node)
+}
+
+// LogSNR is λ(t) = log(m(t)/s(t)) = −log σ(t), half the log signal-to-noise ratio.
+func LogSNR(s SDE, t float64) float64 { return -math.Log(s.Sigma(t)) }
+
+// TimeOfLogSNR inverts LogSNR.
+func TimeOfLogSNR(s SDE, lambda float64) float64 { return s.TimeOf(math.Exp(-lambda)) }
+
+// ReverseOf builds the reverse SDE (probabilityFlow=false) or the probability-flow ODE
+// (probabilityFlow=true) of s from a score function.
+func ReverseOf(s SDE, score ScoreFn, probabilityFlow bool) *ReverseSDE {
+	return &ReverseSDE{Forward: s, Score: score, ProbabilityFlow: probabilityFlow}
 }
 
 // New returns the SDE with the given name ("ve", "vp" or "subvp") and the reference defaults.
@@ -171,21 +211,20 @@ func checkSteps(name string, n int, tEnd float64) {
 	}
 }
 
-// WithN returns a copy of s with N discretization steps (validated).
+// WithN returns a copy of s with N discretization steps (validated). It works for every SDE
+// whose struct has an int field NumScales, as the SDEs of this package do.
 func WithN(s SDE, n int) (SDE, error) {
-	switch s := s.(type) {
-	case *VE:
-		c := *s
-		c.NumScales = n
-		return &c, c.Validate()
-	case *VP:
-		c := *s
-		c.NumScales = n
-		return &c, c.Validate()
-	case *SubVP:
-		c := *s
-		c.NumScales = n
-		return &c, c.Validate()
+	v := reflect.ValueOf(s)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("WithN: %T is not a pointer to a struct", s)
 	}
-	return nil, fmt.Errorf("WithN: unknown SDE type %T", s)
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	f := c.Elem().FieldByName("NumScales")
+	if !f.IsValid() || f.Kind() != reflect.Int || !f.CanSet() {
+		return nil, fmt.Errorf("WithN: %T has no NumScales field", s)
+	}
+	f.SetInt(int64(n))
+	out := c.Interface().(SDE)
+	return out, out.Validate()
 }

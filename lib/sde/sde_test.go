@@ -193,7 +193,7 @@ func TestReverse(t *testing.T) {
 		}
 		for _, pf := range []bool{false, true} {
 			outs := MustExecOnceN(b, func(x, tt *Node) []*Node {
-				r := s.Reverse(score, pf)
+				r := ReverseOf(s, score, pf)
 				return []*Node{r.Drift(x, tt), r.Diffusion(tt)}
 			}, x, ts)
 			drift := outs[0].Value().([][]float64)
