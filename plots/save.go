@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/scoresde/scoresde/lib/fileio"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -327,31 +328,12 @@ func fixSVG(svg []byte) []byte {
 	})
 }
 
-// writeFileAtomic writes data to a temporary file next to path, then renames
-// it to path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
+// writeFileAtomic writes data to path through fileio.WriteFile: a temporary
+// file next to path renamed into place (a special file such as /dev/null is
+// written in place, a symbolic link followed).
+func writeFileAtomic(path string, data []byte) error {
+	if err := fileio.WriteBytes(path, data); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("plots: writing %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
