@@ -6,37 +6,61 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	imgdata "github.com/scoresde/scoresde/lib/data"
+	"github.com/scoresde/scoresde/lib/fileio"
 	"github.com/scoresde/scoresde/lib/likelihood"
 	"github.com/scoresde/scoresde/lib/npy"
+	"github.com/scoresde/scoresde/lib/sampling"
 )
 
-// odeFlags defines the likelihood ODE's flags; the returned function builds the options.
-func odeFlags(fs *flag.FlagSet) func() (likelihood.Options, error) {
-	method := fs.String("method", "rk45", "ODE solver: rk45, euler, heun or rk4")
-	rtol := fs.Float64("rtol", 1e-5, "rk45 relative tolerance")
-	atol := fs.Float64("atol", 1e-5, "rk45 absolute tolerance")
-	steps := fs.Int("steps", 1000, "steps of the fixed-step solvers")
-	eps := fs.Float64("eps", 1e-5, "start time ε of the ODE")
-	return func() (likelihood.Options, error) {
+// odeFlags defines the likelihood ODE's flags; the returned function builds the options and
+// the grid choice of decode's registry methods (steps 0: the method's default).
+func odeFlags(fs *flag.FlagSet, decode bool) func() (likelihood.Options, string, int, error) {
+	methods := "rk45, euler, heun or rk4"
+	if decode {
+		methods = strings.Join(sampling.ODEMethods(), ", ")
+	}
+	def := likelihood.Default()
+	method := fs.String("method", def.Method, "ODE solver: "+methods)
+	rtol := fs.Float64("rtol", def.RTol, "rk45 relative tolerance")
+	atol := fs.Float64("atol", def.ATol, "rk45 absolute tolerance")
+	steps := fs.Int("steps", 0, fmt.Sprintf("steps of the fixed-step solvers (0: the method's default; euler, heun and rk4 take %d)", def.N))
+	schedule := ""
+	if decode {
+		fs.StringVar(&schedule, "schedule", "", "time grid of the fixed-step methods: "+strings.Join(sampling.Schedules(), ", ")+" (default: the method's)")
+	}
+	eps := fs.Float64("eps", def.Eps, "end time ε of the ODE")
+	return func() (likelihood.Options, string, int, error) {
 		o := likelihood.Default()
-		o.Method, o.RTol, o.ATol, o.N, o.Eps = *method, *rtol, *atol, *steps, *eps
+		o.Method, o.RTol, o.ATol, o.Eps = strings.ToLower(*method), *rtol, *atol, *eps
+		if *steps < 0 || *steps > sampling.MaxSteps {
+			return o, "", 0, usagef("--steps=%d, want 1 to %d (0: the method's default)", *steps, sampling.MaxSteps)
+		}
+		if *steps > 0 {
+			o.N = *steps
+		}
 		switch o.Method {
 		case "rk45", "euler", "heun", "rk4":
 		default:
-			return o, usagef("--method %q: use rk45, euler, heun or rk4", o.Method)
+			if m, err := sampling.LookupMethod(o.Method); !decode || err != nil || m.Stochastic {
+				return o, "", 0, usagef("--method %q: use %s", *method, methods)
+			}
+		}
+		if schedule != "" {
+			if _, err := sampling.LookupSchedule(schedule); err != nil {
+				return o, "", 0, usageError{"--schedule: " + err.Error()}
+			}
 		}
 		if o.Method == "rk45" && (!(o.RTol > 0) || !(o.ATol > 0)) {
-			return o, usagef("--rtol=%g --atol=%g: tolerances must be > 0", o.RTol, o.ATol)
+			return o, "", 0, usagef("--rtol=%g --atol=%g: tolerances must be > 0", o.RTol, o.ATol)
 		}
-		if *steps < 1 {
-			return o, usagef("--steps=%d, want ≥ 1", *steps)
-		}
-		return o, nil
+		return o, schedule, *steps, nil
 	}
 }
 
@@ -59,7 +83,7 @@ func init() {
 			"prints the mean NLL in nats and bits/dim and the NFE, and writes log p per point.",
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 			buildModel := modelFlags(fs)
-			buildODE := odeFlags(fs)
+			buildODE := odeFlags(fs, false)
 			points := fs.String("points", "points.npy", "points to evaluate: an (n, d) .npy array, or test for the test images of an image model's data set (uniformly dequantized)")
 			dataDir := fs.String("data-dir", "", "with --points test: the image set's folder (default: <cache>/<set>)")
 			nTest := fs.Int("n", 100, "with --points test: the number of test images (the first n)")
@@ -74,7 +98,7 @@ func init() {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
 				}
-				o, err := buildODE()
+				o, _, _, err := buildODE()
 				if err != nil {
 					return err
 				}
@@ -165,16 +189,22 @@ func init() {
 			summary: dir.summary,
 			setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 				buildModel := modelFlags(fs)
-				buildODE := odeFlags(fs)
+				buildODE := odeFlags(fs, dir.name == "decode")
 				in := fs.String("in", dir.in, "input (n, d) .npy array")
 				out := fs.String("out", dir.out, "output (n, d) .npy array")
 				return func(args []string, stdout, stderr io.Writer) error {
 					if len(args) > 0 {
 						return usagef("unexpected arguments %q", args)
 					}
-					o, err := buildODE()
+					o, schedule, steps, err := buildODE()
 					if err != nil {
 						return err
+					}
+					if *out == "" {
+						return usagef("--out is empty: give a .npy path")
+					}
+					if fileio.SameFile(*in, *out) {
+						return usagef("--in and --out are the same file %s: write the output elsewhere, the input would be lost", *out)
 					}
 					md, err := buildModel(stderr)
 					if err != nil {
@@ -193,8 +223,17 @@ func init() {
 					if dir.name == "decode" {
 						f = likelihood.Decode
 					}
-					res, nfe, err := f(b, md.sde, md.score, pts, o)
+					var res [][]float64
+					var nfe int
+					if dir.name == "decode" && (schedule != "" || !slices.Contains([]string{"rk45", "euler", "heun", "rk4"}, o.Method)) {
+						res, nfe, err = decodeOnGrid(b, md, pts, o, schedule, steps)
+					} else {
+						res, nfe, err = f(b, md.sde, md.score, pts, o)
+					}
 					if err != nil {
+						return err
+					}
+					if err := checkFinitePoints(res, o.Method); err != nil {
 						return err
 					}
 					if err := npy.WritePoints(*out, res); err != nil {
@@ -206,4 +245,18 @@ func init() {
 			},
 		})
 	}
+}
+
+// decodeOnGrid decodes latents with a registry method on a time grid (float64, no denoising).
+func decodeOnGrid(b compute.Backend, md *model, z [][]float64, o likelihood.Options, schedule string, steps int) ([][]float64, int, error) {
+	zt, err := sampling.FromPoints(z, dtypes.Float64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--in: %w", err)
+	}
+	res, err := sampling.Sample(b, md.sde, md.score, nil, sampling.SolveOptions{Method: o.Method, Schedule: schedule,
+		Steps: steps, Eps: o.Eps, Latent: zt}, sampling.Run{DType: dtypes.Float64})
+	if err != nil {
+		return nil, 0, err
+	}
+	return res.Points(), res.NFE, nil
 }

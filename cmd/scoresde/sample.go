@@ -19,8 +19,44 @@ import (
 	"github.com/scoresde/scoresde/toy"
 )
 
-// samplerNames lists the values of --sampler.
-var samplerNames = []string{"pc", "ode", "langevin", "ald"}
+// samplerNames lists the values of --sampler: the PC sampler, the ODE sampler, the Langevin
+// samplers and the registry's stochastic methods (EDM, Euler ancestral, DPM-Solver++ SDE, …).
+func samplerNames() []string {
+	return append([]string{"pc", "ode", "langevin", "ald"}, sampling.MethodNames(false, true)...)
+}
+
+// samplerFlags says which samplers each sampler-specific flag of `sample` applies to ("method"
+// stands for the registry's methods); a flag set for another sampler draws a warning.
+var samplerFlags = map[string][]string{
+	"predictor": {"pc"}, "corrector": {"pc"}, "snr": {"pc"}, "corrector-steps": {"pc", "ald"},
+	"predictor-first": {"pc"}, "probability-flow": {"pc"}, "sqrt-d": {"pc"},
+	"method": {"ode"}, "rtol": {"ode"}, "atol": {"ode"}, "schedule": {"ode", "method"},
+	"step-size": {"langevin", "ald"}, "denoise": {"pc", "ode", "method"}, "eps": {"pc", "ode", "method"},
+}
+
+// methodParamFlags defines one float flag per distinct parameter of the registry's methods
+// (--churn, --eta, …); the returned function gives the ones the user set.
+func methodParamFlags(fs *flag.FlagSet) func() map[string]float64 {
+	vals := map[string]*float64{}
+	uses := map[string][]string{}
+	for _, m := range sampling.Methods() {
+		for _, p := range m.Params {
+			uses[p.Name] = append(uses[p.Name], fmt.Sprintf("%s: %s (default %g)", m.Name, p.Help, p.Default))
+		}
+	}
+	for name, u := range uses {
+		vals[name] = fs.Float64(name, math.NaN(), strings.Join(u, "; "))
+	}
+	return func() map[string]float64 {
+		out := map[string]float64{}
+		fs.Visit(func(f *flag.Flag) {
+			if v, ok := vals[f.Name]; ok {
+				out[f.Name] = *v
+			}
+		})
+		return out
+	}
+}
 
 func init() {
 	register(command{
@@ -31,16 +67,18 @@ func init() {
 			"write them as an (n, d) .npy array, and image models also as a PNG grid.",
 		setup: func(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) error {
 			buildModel := modelFlags(fs)
-			samplerName := fs.String("sampler", "pc", "sampler: "+strings.Join(samplerNames, ", "))
+			samplerName := fs.String("sampler", "pc", "sampler: "+strings.Join(samplerNames(), ", "))
 			pred := fs.String("predictor", "reverse_diffusion", "PC predictor: "+strings.Join(sampling.PredictorNames, ", "))
 			corr := fs.String("corrector", "langevin", "PC corrector: "+strings.Join(sampling.CorrectorNames, ", "))
 			snr := fs.Float64("snr", 0.16, "corrector signal-to-noise ratio r")
-			steps := fs.Int("steps", 1000, "PC and fixed-step ODE solvers: number of time steps N (DPM-Solver needs about 20); langevin: iterations")
+			steps := fs.Int("steps", 0, "number of time steps N; 0: the sampler's default (PC: the SDE's N = 1000; ODE and stochastic methods: their own, e.g. 20 for DPM-Solver; langevin: 1000 iterations)")
+			schedule := fs.String("schedule", "", "time grid of the ODE and stochastic methods: "+strings.Join(sampling.Schedules(), ", ")+" (default: the method's)")
+			params := methodParamFlags(fs)
 			cSteps := fs.Int("corrector-steps", 1, "PC: corrector iterations M per time step; ald: steps per noise level (0: 100)")
 			predFirst := fs.Bool("predictor-first", false, "PC: run the predictor before the corrector (the paper's Algorithm 1; the references run the corrector first)")
 			pflow := fs.Bool("probability-flow", false, "PC: the predictor discretizes the probability-flow ODE")
 			sqrtD := fs.Bool("sqrt-d", false, "Langevin corrector: use √d instead of the sampled noise norm")
-			method := fs.String("method", "rk45", "ODE solver: "+strings.Join(sampling.ODEMethods, ", "))
+			method := fs.String("method", "rk45", "ODE solver: "+strings.Join(sampling.ODEMethods(), ", "))
 			rtol := fs.Float64("rtol", 1e-5, "ODE rk45 relative tolerance")
 			atol := fs.Float64("atol", 1e-5, "ODE rk45 absolute tolerance")
 			eps := fs.Float64("eps", 0, "last time of the reverse integration (0: 1e-5 for VE, 1e-3 for VP/sub-VP)")
@@ -95,8 +133,8 @@ func init() {
 					default:
 						return usagef("--class with a trained score needs --classifier DIR (scoresde train --classifier); the exact classifier exists for mixtures only")
 					}
-					if math.IsNaN(*scale) || *scale < 0 {
-						return usagef("--guidance-scale=%g, want ≥ 0", *scale)
+					if math.IsNaN(*scale) || math.IsInf(*scale, 0) || *scale < 0 {
+						return usagef("--guidance-scale=%g, want a finite value ≥ 0", *scale)
 					}
 					sc = guidance.Guided(sc, grad, *scale)
 					name = fmt.Sprintf("%s, class %d, guidance scale %g", name, *class, *scale)
@@ -123,26 +161,62 @@ func init() {
 				if *n < 1 {
 					return usagef("--n=%d, want ≥ 1", *n)
 				}
-				if *steps < 1 {
-					return usagef("--steps=%d, want ≥ 1", *steps)
+				if *steps < 0 || *steps > sampling.MaxSteps {
+					return usagef("--steps=%d, want 1 to %d (0: the sampler's default)", *steps, sampling.MaxSteps)
 				}
-				if math.IsNaN(*snr) || *snr < 0 {
-					return usagef("--snr=%g, want ≥ 0", *snr)
+				if math.IsNaN(*snr) || math.IsInf(*snr, 0) || *snr < 0 {
+					return usagef("--snr=%g, want a finite value ≥ 0", *snr)
 				}
+				if *cSteps > sampling.MaxSteps {
+					return usagef("--corrector-steps=%d, want at most %d", *cSteps, sampling.MaxSteps)
+				}
+				if math.IsNaN(*stepSize) || math.IsInf(*stepSize, 0) || *stepSize <= 0 {
+					return usagef("--step-size=%g, want a finite value > 0", *stepSize)
+				}
+				if *traj != "" && *every < 1 {
+					return usagef("--record-every=%d, want ≥ 1 (every k-th step of the trajectory)", *every)
+				}
+				sname := strings.ToLower(*samplerName)
+				var meth *sampling.Method
+				if m, err := sampling.LookupMethod(sname); err == nil && m.Stochastic {
+					meth, sname = m, m.Name
+				}
+				set := params()
+				paramOwner := meth
+				if sname == "ode" {
+					paramOwner, _ = sampling.LookupMethod(*method)
+				}
+				for k := range set {
+					if paramOwner == nil || !hasParam(paramOwner, k) {
+						return usagef("--%s does not apply to --sampler %s: it is an option of %s", k, *samplerName, strings.Join(methodsWith(k), ", "))
+					}
+				}
+				fs.Visit(func(f *flag.Flag) {
+					uses, ok := samplerFlags[f.Name]
+					if !ok {
+						return
+					}
+					for _, u := range uses {
+						if u == sname || (u == "method" && meth != nil) {
+							return
+						}
+					}
+					fmt.Fprintf(stderr, "scoresde sample: warning: --%s does not apply to --sampler %s (it applies to %s)\n", f.Name, *samplerName, strings.Join(uses, ", "))
+				})
 				if *cSteps < 0 {
 					return usagef("--corrector-steps=%d, want ≥ 0", *cSteps)
 				}
 				if *out == "" {
 					return usagef("--out is empty: give a .npy path")
 				}
-				switch strings.ToLower(*samplerName) {
-				case "pc", "ode", "langevin":
-				case "ald":
+				switch {
+				case meth != nil, sname == "pc", sname == "ode", sname == "langevin":
+				case sname == "ald":
 					if _, ok := s.(*sde.VE); !ok {
 						return usagef("--sampler ald needs --sde ve (its noise levels are VE noise scales)")
 					}
 				default:
-					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames, ", "))
+					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames(), ", "))
 				}
 				b, err := startBackend(stderr)
 				if err != nil {
@@ -159,8 +233,11 @@ func init() {
 				}
 				shape := []int{*n, dim}
 				var res *sampling.Result
-				switch strings.ToLower(*samplerName) {
-				case "pc":
+				switch {
+				case meth != nil:
+					res, err = sampling.Sample(b, s, sc, shape, sampling.SolveOptions{Method: meth.Name, Steps: *steps,
+						Schedule: *schedule, Eps: *eps, Params: set, Denoise: *denoise}, run)
+				case sname == "pc":
 					o := sampling.DefaultPC()
 					o.Predictor, o.Corrector, o.SNR, o.Steps = *pred, *corr, *snr, *cSteps
 					o.N, o.Eps, o.Denoise, o.PredictorFirst, o.ProbabilityFlow, o.SqrtDNoiseNorm = *steps, *eps, *denoise, *predFirst, *pflow, *sqrtD
@@ -218,15 +295,25 @@ func init() {
 					}
 					io.PC, io.ReferenceMeanBug = o, *refBug
 					res, err = guidance.Inpaint(b, s, sc, data, mask, io, run)
-				case "ode":
+				case sname == "ode":
 					o := sampling.DefaultODE()
-					o.Method, o.RTol, o.ATol, o.N, o.Eps, o.Denoise = *method, *rtol, *atol, *steps, *eps, *denoise
-					res, err = sampling.ODE(b, s, sc, shape, o, run)
-				case "langevin":
+					o.Method, o.RTol, o.ATol, o.N, o.Schedule, o.Eps, o.Denoise = *method, *rtol, *atol, *steps, *schedule, *eps, *denoise
+					if len(set) > 0 {
+						if res, err = sampling.Sample(b, s, sc, shape, sampling.SolveOptions{Method: o.Method, Steps: o.N,
+							Schedule: o.Schedule, Eps: o.Eps, Params: set, Denoise: o.Denoise}, run); err != nil {
+							break
+						}
+					} else {
+						res, err = sampling.ODE(b, s, sc, shape, o, run)
+					}
+				case sname == "langevin":
 					o := sampling.DefaultLangevin()
-					o.StepSize, o.Steps = *stepSize, *steps
+					o.StepSize = *stepSize
+					if *steps > 0 {
+						o.Steps = *steps
+					}
 					res, err = sampling.Langevin(b, sc, shape, o, run)
-				case "ald":
+				case sname == "ald":
 					ve, ok := s.(*sde.VE)
 					if !ok {
 						return usagef("--sampler ald needs --sde ve (its noise levels are VE noise scales)")
@@ -238,13 +325,16 @@ func init() {
 					}
 					res, err = sampling.AnnealedLangevin(b, ve, sc, shape, o, run)
 				default:
-					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames, ", "))
+					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames(), ", "))
 				}
 				bar.Finish()
 				if err != nil {
 					return err
 				}
 				pts := res.Points()
+				if err := checkFinitePoints(pts, *samplerName); err != nil {
+					return err
+				}
 				if err := npy.WritePoints(*out, pts); err != nil {
 					return err
 				}
@@ -311,4 +401,37 @@ func parseGiven(spec string, dim int) (map[int]float64, error) {
 		return nil, usagef("--given %q fixes every coordinate: leave at least one to sample", spec)
 	}
 	return out, nil
+}
+
+// hasParam reports whether the method has the named parameter.
+func hasParam(m *sampling.Method, name string) bool {
+	for _, p := range m.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// methodsWith lists the methods that have the named parameter.
+func methodsWith(name string) []string {
+	var out []string
+	for _, m := range sampling.Methods() {
+		if hasParam(m, name) {
+			out = append(out, "--sampler "+m.Name)
+		}
+	}
+	return out
+}
+
+// checkFinitePoints refuses to write samples holding NaN or ±Inf, naming the first.
+func checkFinitePoints(pts [][]float64, sampler string) error {
+	for i, p := range pts {
+		for j, v := range p {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("sample %d, coordinate %d is %g: the %s sampler diverged; nothing was written (lower the step size or SNR, or check the score)", i, j+1, v, sampler)
+			}
+		}
+	}
+	return nil
 }

@@ -99,51 +99,33 @@ func Inpaint(b compute.Backend, s sde.SDE, score sde.ScoreFn, data, mask [][]flo
 	}
 	x, rng := outs[0], outs[1]
 	// impute wraps one update: the known coordinates become a forward sample of the data at t.
-	impute := func(u sampling.Update, x, t, rng, data, mask *Node) (*Node, *Node, *Node) {
-		x, mean, rng := u(x, t, rng)
-		dataMean, std := s.MarginalProb(data, t)
-		var z *Node
-		rng, z = RandomNormal(rng, x.Shape())
-		known := Add(dataMean, Mul(sde.PerSample(std, data), z))
-		x = Add(Mul(x, OneMinus(mask)), Mul(known, mask))
-		if o.ReferenceMeanBug {
-			mean = Add(Mul(x, OneMinus(mask)), Mul(dataMean, mask))
-		} else {
-			mean = Add(Mul(mean, OneMinus(mask)), Mul(dataMean, mask))
+	impute := func(u sampling.Update, extra []*Node) sampling.Update {
+		data, mask := extra[0], extra[1]
+		return func(x, t, rng *Node) (*Node, *Node, *Node) {
+			x, mean, rng := u(x, t, rng)
+			dataMean, std := s.MarginalProb(data, t)
+			var z *Node
+			rng, z = RandomNormal(rng, x.Shape())
+			known := Add(dataMean, Mul(sde.PerSample(std, data), z))
+			x = Add(Mul(x, OneMinus(mask)), Mul(known, mask))
+			if o.ReferenceMeanBug {
+				mean = Add(Mul(x, OneMinus(mask)), Mul(dataMean, mask))
+			} else {
+				mean = Add(Mul(mean, OneMinus(mask)), Mul(dataMean, mask))
+			}
+			return x, mean, rng
 		}
-		return x, mean, rng
 	}
-	step, err := NewExec(b, func(x, t, rng, data, mask *Node) (*Node, *Node, *Node) {
-		t = ConvertDType(t, x.DType())
-		var mean *Node
-		if pc.PredictorFirst {
-			x, mean, rng = impute(pred.Update, x, t, rng, data, mask)
-			if corr.ScoreEvals > 0 {
-				x, mean, rng = impute(corr.Update, x, t, rng, data, mask)
-			}
-		} else {
-			if corr.ScoreEvals > 0 {
-				x, _, rng = impute(corr.Update, x, t, rng, data, mask)
-			}
-			x, mean, rng = impute(pred.Update, x, t, rng, data, mask)
-		}
-		return x, mean, rng
-	})
+	loop := sampling.PCLoop{Pred: pred, Corr: corr, PredictorFirst: pc.PredictorFirst, Wrap: impute,
+		Extra: []*tensors.Tensor{dtensor, mtensor}}
+	times := pc.Grid
+	if times == nil {
+		times = sampling.Linspace(s.T(), eps, s.N())
+	}
+	res := &sampling.Result{ReferenceNFE: s.N() * (pc.Steps + 1)}
+	x, mean, err := loop.Run(b, "inpaint", x, rng, times, run, res)
 	if err != nil {
 		return nil, err
-	}
-	n := s.N()
-	res := &sampling.Result{NFE: n * (pred.ScoreEvals + corr.ScoreEvals), ReferenceNFE: n * (pc.Steps + 1)}
-	var mean *tensors.Tensor
-	for i, t := range sampling.Linspace(s.T(), eps, n) {
-		o, err := step.Call(x, t, rng, dtensor, mtensor)
-		if err != nil {
-			return nil, fmt.Errorf("inpaint step %d: %w", i, err)
-		}
-		x, mean, rng = o[0], o[1], o[2]
-		if run.Progress != nil {
-			run.Progress(i+1, n)
-		}
 	}
 	res.Samples = x
 	if pc.Denoise {

@@ -17,6 +17,10 @@ type Corrector struct {
 	Update Update
 	// ScoreEvals is the number of score evaluations per Update (Steps, or 0 for "none").
 	ScoreEvals int
+	// Steps is M and Iteration one of the M iterations, for loops that run them one call at a
+	// time (PCLoop does past MaxUnrolledCorrectorSteps).
+	Steps     int
+	Iteration Update
 }
 
 // CorrectorNames lists the correctors accepted by NewCorrector.
@@ -91,15 +95,18 @@ func NewCorrector(name string, s sde.SDE, score sde.ScoreFn, o CorrectorOptions)
 	default:
 		return nil, fmt.Errorf("unknown corrector %q: use one of %s", name, strings.Join(CorrectorNames, ", "))
 	}
-	return &Corrector{Name: name, ScoreEvals: o.Steps, Update: func(x, t, rng *Node) (*Node, *Node, *Node) {
+	one := func(x, t, rng *Node) (*Node, *Node, *Node) {
+		grad := score(x, t)
+		var z *Node
+		rng, z = RandomNormal(rng, x.Shape())
+		eps := stepSize(x, t, grad, z)
+		mean := Add(x, Mul(sde.PerSample(eps, x), grad))
+		return Add(mean, Mul(sde.PerSample(Sqrt(MulScalar(eps, 2)), x), z)), mean, rng
+	}
+	return &Corrector{Name: name, ScoreEvals: o.Steps, Steps: o.Steps, Iteration: one, Update: func(x, t, rng *Node) (*Node, *Node, *Node) {
 		mean := x
 		for range o.Steps {
-			grad := score(x, t)
-			var z *Node
-			rng, z = RandomNormal(rng, x.Shape())
-			eps := stepSize(x, t, grad, z)
-			mean = Add(x, Mul(sde.PerSample(eps, x), grad))
-			x = Add(mean, Mul(sde.PerSample(Sqrt(MulScalar(eps, 2)), x), z))
+			x, mean, rng = one(x, t, rng)
 		}
 		return x, mean, rng
 	}}, nil

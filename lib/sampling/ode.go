@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/scoresde/scoresde/lib/sde"
@@ -14,24 +15,27 @@ import (
 
 // ODEOptions configures the probability-flow ODE sampler. Start from DefaultODE.
 type ODEOptions struct {
-	// Method is "rk45" (adaptive Dormand–Prince, the references' scipy default), "euler", "heun",
-	// "rk4", or "dpm2"/"dpm3" (DPM-Solver of order 2 or 3, steps uniform in log-SNR).
+	// Method is "rk45" (adaptive Dormand–Prince, the references' scipy default) or any
+	// deterministic method of the registry (MethodNames(true, false)): euler, heun, rk4, edm-heun,
+	// dpm2, dpm3, dpmpp-2m, unipc, ddim, ….
 	Method string
 	// RTol and ATol are RK45's relative and absolute tolerances (default 1e-5 each).
 	RTol, ATol float64
-	// N is the number of steps of the fixed-step methods (0 uses the SDE's N, or 20 for DPM-Solver).
+	// N is the number of steps of a grid method (0: the method's default).
 	N int
-	// Eps is the end time of the integration from T down to Eps; 0 selects DefaultEps.
+	// Schedule is the grid of a grid method (empty: the method's default; see Schedules).
+	Schedule string
+	// Eps is the end time of the integration from T down to Eps; 0 selects the SDE's DefaultEps.
 	Eps float64
-	// Denoise applies one reverse-diffusion predictor step at Eps and keeps its mean (the
-	// references' noise_removal; costs one more score evaluation).
+	// Denoise ends with the noise-free mean of one reverse-diffusion predictor step of the
+	// reverse SDE at Eps, x − f + G²·s (the references' noise_removal; one more score evaluation).
 	Denoise bool
 	// Latent, when set, is the starting point x_T [n, ...] (decoding a latent) instead of a prior sample.
 	Latent *tensors.Tensor
 }
 
-// ODEMethods lists the solvers accepted by ODE.
-var ODEMethods = []string{"rk45", "euler", "heun", "rk4", "dpm2", "dpm3"}
+// ODEMethods lists the solvers accepted by ODE: rk45 and the registry's deterministic methods.
+func ODEMethods() []string { return append([]string{"rk45"}, MethodNames(true, false)...) }
 
 // DefaultODE returns RK45 with rtol = atol = 1e-5 and denoising on, as the references sample.
 func DefaultODE() ODEOptions {
@@ -40,19 +44,18 @@ func DefaultODE() ODEOptions {
 
 // Validate reports a bad option, naming it and the fix.
 func (o ODEOptions) Validate(s sde.SDE) error {
-	switch normalize(o.Method) {
-	case "rk45", "euler", "heun", "rk4", "dpm2", "dpm3":
-	default:
-		return fmt.Errorf("unknown ODE method %q: use one of %s", o.Method, strings.Join(ODEMethods, ", "))
+	if normalize(o.Method) == "rk45" {
+		if !(o.RTol > 0) || !(o.ATol > 0) {
+			return fmt.Errorf("rtol=%g atol=%g: RK45 tolerances must be > 0 (the references use 1e-5)", o.RTol, o.ATol)
+		}
+	} else if m, err := LookupMethod(o.Method); err != nil || m.Stochastic {
+		return fmt.Errorf("unknown ODE method %q: use one of %s", o.Method, strings.Join(ODEMethods(), ", "))
 	}
-	if normalize(o.Method) == "rk45" && (!(o.RTol > 0) || !(o.ATol > 0)) {
-		return fmt.Errorf("rtol=%g atol=%g: RK45 tolerances must be > 0 (the references use 1e-5)", o.RTol, o.ATol)
-	}
-	if o.N < 0 {
-		return fmt.Errorf("steps=%d, want ≥ 1 (0 uses the SDE's N=%d)", o.N, s.N())
+	if o.N < 0 || o.N > MaxSteps {
+		return fmt.Errorf("steps=%d, want 1 to %d (0 uses the method's default)", o.N, MaxSteps)
 	}
 	if math.IsNaN(o.Eps) || o.Eps < 0 || o.Eps >= s.T() {
-		return fmt.Errorf("eps=%g, want 0 < eps < T=%g (0 selects the default %g)", o.Eps, s.T(), DefaultEps(s))
+		return fmt.Errorf("eps=%g, want 0 < eps < T=%g (0 selects the default %g)", o.Eps, s.T(), s.DefaultEps())
 	}
 	return nil
 }
@@ -60,59 +63,57 @@ func (o ODEOptions) Validate(s sde.SDE) error {
 // ODE draws samples of shape [n, ...] by integrating the probability-flow ODE
 // dx/dt = f(x,t) − ½g(t)²s(x,t) from T (a prior sample, or Latent) down to eps.
 // NFE counts every score evaluation of the solve, the step-size start-up and rejected steps included.
+// As the references (scipy on float64 arrays), RK45 keeps its state in float64 whatever the
+// score's dtype; the samples come back in the run's dtype.
 func ODE(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o ODEOptions, run Run) (*Result, error) {
 	if err := o.Validate(s); err != nil {
 		return nil, err
 	}
 	eps := o.Eps
 	if eps == 0 {
-		eps = DefaultEps(s)
+		eps = s.DefaultEps()
+	}
+	if normalize(o.Method) != "rk45" {
+		res, err := Sample(b, s, score, shape, SolveOptions{Method: o.Method, Steps: o.N, Schedule: o.Schedule,
+			Eps: eps, Denoise: o.Denoise, Latent: o.Latent}, run)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	start := time.Now()
-	x, rng := o.Latent, (*tensors.Tensor)(nil)
+	x := o.Latent
 	var err error
 	if x == nil {
-		if x, rng, err = priorSample(b, s, shape, run); err != nil {
+		if x, _, err = priorSample(b, s, shape, run); err != nil {
 			return nil, err
 		}
-	} else if rng, err = RNGStateFromSeed(run.Seed); err != nil {
-		return nil, err
 	}
 	flow := sde.ReverseOf(s, score, true)
-	res := &Result{}
-	switch method := normalize(o.Method); method {
-	case "rk45":
-		x, err = rk45(b, flow.Drift, x, s.T(), eps, o.RTol, o.ATol, res, run)
-	case "dpm2", "dpm3":
-		n := o.N
-		if n == 0 {
-			n = 20
+	dt := x.DType()
+	drift := flow.Drift
+	if dt != dtypes.Float64 {
+		// State in float64, score in the model's dtype.
+		drift = func(x, t *Node) *Node {
+			return ConvertDType(flow.Drift(ConvertDType(x, dt), ConvertDType(t, dt)), dtypes.Float64)
 		}
-		x, err = dpmSolver(b, s, score, int(method[3]-'0'), x, s.T(), eps, n, res, run)
-	default:
-		n := o.N
-		if n == 0 {
-			n = s.N()
+		if x, err = ExecOnce(b, func(x *Node) *Node { return ConvertDType(x, dtypes.Float64) }, x); err != nil {
+			return nil, err
 		}
-		x, err = fixedStep(b, method, flow.Drift, x, s.T(), eps, n, res, run)
 	}
-	if err != nil {
+	res := &Result{}
+	if x, err = rk45(b, drift, x, s.T(), eps, o.RTol, o.ATol, res, run); err != nil {
 		return nil, err
 	}
+	if dt != dtypes.Float64 {
+		if x, err = ExecOnce(b, func(x *Node) *Node { return ConvertDType(x, dt) }, x); err != nil {
+			return nil, err
+		}
+	}
 	if o.Denoise {
-		pred, err := NewPredictor("reverse_diffusion", s, score, true)
-		if err != nil {
+		if x, err = denoiseStep(b, s, score, x, eps); err != nil {
 			return nil, err
 		}
-		step, err := stepExec(b, pred.Update)
-		if err != nil {
-			return nil, err
-		}
-		outs, err := step.Call(x, eps, rng)
-		if err != nil {
-			return nil, err
-		}
-		x = outs[1]
 		res.NFE++
 	}
 	res.Samples = x
@@ -122,25 +123,13 @@ func ODE(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o ODEOpti
 }
 
 // fixedStep integrates dx/dt = f(x, t) from t0 to t1 in n equal steps with Euler (1 evaluation per
-// step), Heun (2) or classical RK4 (4).
+// step), Heun (2) or classical RK4 (4): the tableaus of the registry's methods, for any f.
 func fixedStep(b compute.Backend, method string, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1 float64, n int, res *Result, run Run) (*tensors.Tensor, error) {
+	tab := map[string]rkTableau{"euler": eulerTableau, "heun": heunTableau, "rk4": rk4Tableau}[method]
 	h := (t1 - t0) / float64(n)
-	evals := map[string]int{"euler": 1, "heun": 2, "rk4": 4}[method]
 	step, err := NewExec(b, func(x, t *Node) *Node {
 		t = ConvertDType(t, x.DType())
-		at := func(dt float64) *Node { return AddScalar(t, dt) }
-		k1 := f(x, t)
-		switch method {
-		case "euler":
-			return Add(x, MulScalar(k1, h))
-		case "heun":
-			k2 := f(Add(x, MulScalar(k1, h)), at(h))
-			return Add(x, MulScalar(Add(k1, k2), h/2))
-		}
-		k2 := f(Add(x, MulScalar(k1, h/2)), at(h/2))
-		k3 := f(Add(x, MulScalar(k2, h/2)), at(h/2))
-		k4 := f(Add(x, MulScalar(k3, h)), at(h))
-		return Add(x, MulScalar(Add(Add(k1, MulScalar(Add(k2, k3), 2)), k4), h/6))
+		return rkStep(tab, f, x, t, Scalar(x.Graph(), x.DType(), h))
 	})
 	if err != nil {
 		return nil, err
@@ -152,7 +141,7 @@ func fixedStep(b compute.Backend, method string, f func(x, t *Node) *Node, x *te
 		if x, err = step.Call1(x, t); err != nil {
 			return nil, fmt.Errorf("%s step %d (t=%g): %w", method, i, t, err)
 		}
-		res.NFE += evals
+		res.NFE += len(tab.w)
 		rec.record(i+1, n, t+h, x)
 		if run.Progress != nil {
 			run.Progress(i+1, n)
@@ -274,13 +263,18 @@ func rk45(b compute.Backend, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1
 	t := t0
 	rec := recorder{every: run.RecordEvery, res: res}
 	rec.record(0, 1, t0, x)
-	accepted := 0
+	accepted, rejected := 0, false
 	for dir*(t1-t) > 0 {
 		if h < 1e-12*span {
 			return nil, fmt.Errorf("RK45: step size underflow at t=%g (rtol=%g, atol=%g): loosen the tolerances", t, rtol, atol)
 		}
-		h = math.Min(h, math.Abs(t1-t))
-		outs, err := step.Call(x, t, dir*h, k1)
+		// As scipy: a step that would pass t1 lands on it exactly, so no sliver step follows.
+		tNew := t + dir*h
+		if dir*(tNew-t1) > 0 {
+			tNew = t1
+		}
+		h = math.Abs(tNew - t)
+		outs, err := step.Call(x, t, tNew-t, k1)
 		if err != nil {
 			return nil, fmt.Errorf("RK45 at t=%g: %w", t, err)
 		}
@@ -289,12 +283,19 @@ func rk45(b compute.Backend, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1
 		if math.IsNaN(errNorm) {
 			return nil, fmt.Errorf("RK45: the solution became NaN at t=%g: check the score function", t)
 		}
+		if math.IsInf(errNorm, 0) {
+			return nil, fmt.Errorf("RK45: the solution became infinite at t=%g: check the score function", t)
+		}
 		if errNorm < 1 {
 			factor := maxFactor
 			if errNorm > 0 {
 				factor = math.Min(maxFactor, safety*math.Pow(errNorm, -0.2))
 			}
-			t += dir * h
+			if rejected {
+				factor = math.Min(1, factor) // as scipy: no growth right after a rejected step
+			}
+			rejected = false
+			t = tNew
 			x, k1 = outs[0], outs[1]
 			h *= factor
 			accepted++
@@ -307,6 +308,7 @@ func rk45(b compute.Backend, f func(x, t *Node) *Node, x *tensors.Tensor, t0, t1
 			}
 		} else {
 			h *= math.Max(minFactor, safety*math.Pow(errNorm, -0.2))
+			rejected = true
 		}
 	}
 	if run.RecordEvery > 0 && (len(res.Times) == 0 || res.Times[len(res.Times)-1] != t) {

@@ -31,6 +31,9 @@ type PCOptions struct {
 	PredictorFirst bool
 	// ProbabilityFlow makes the predictor discretize the probability-flow ODE.
 	ProbabilityFlow bool
+	// Grid, when set, is the decreasing list of times at which the steps run (N = its length);
+	// nil uses the references' Linspace(T, Eps, N).
+	Grid []float64
 }
 
 // DefaultPC returns the references' VE CIFAR-10 settings: reverse diffusion + one Langevin step,
@@ -45,8 +48,18 @@ func DefaultEps(s sde.SDE) float64 { return s.DefaultEps() }
 
 // Validate reports a bad option, naming it and the fix.
 func (o PCOptions) Validate(s sde.SDE) error {
-	if o.N < 0 {
-		return fmt.Errorf("steps=%d, want ≥ 1 (0 uses the SDE's N=%d)", o.N, s.N())
+	if o.N < 0 || o.N > MaxSteps {
+		return fmt.Errorf("steps=%d, want 1 to %d (0 uses the SDE's N=%d)", o.N, MaxSteps, s.N())
+	}
+	if o.Grid != nil {
+		if len(o.Grid) < 1 || (o.N != 0 && o.N != len(o.Grid)) {
+			return fmt.Errorf("grid of %d times with steps=%d: give N = the grid's length (or 0)", len(o.Grid), o.N)
+		}
+		if len(o.Grid) > 1 {
+			if err := CheckGrid(s, o.Grid); err != nil {
+				return err
+			}
+		}
 	}
 	if math.IsNaN(o.Eps) || o.Eps < 0 || o.Eps >= s.T() {
 		return fmt.Errorf("eps=%g, want 0 < eps < T=%g (0 selects the default %g)", o.Eps, s.T(), DefaultEps(s))
@@ -61,9 +74,13 @@ func (o PCOptions) Prepare(s sde.SDE, score sde.ScoreFn) (sde.SDE, float64, *Pre
 	if err := o.Validate(s); err != nil {
 		return nil, 0, nil, nil, err
 	}
-	if o.N > 0 && o.N != s.N() {
+	n := o.N
+	if o.Grid != nil {
+		n = len(o.Grid)
+	}
+	if n > 0 && n != s.N() {
 		var err error
-		if s, err = sde.WithN(s, o.N); err != nil {
+		if s, err = sde.WithN(s, n); err != nil {
 			return nil, 0, nil, nil, err
 		}
 	}
@@ -83,8 +100,9 @@ func (o PCOptions) Prepare(s sde.SDE, score sde.ScoreFn) (sde.SDE, float64, *Pre
 }
 
 // PC draws samples of the given shape [n, ...] with the predictor–corrector sampler: x_N from the
-// prior, then for each t in Linspace(T, eps, N) one corrector update (M inner steps) and one
-// predictor update (in the order chosen). One compiled step serves every t.
+// prior, then for each t of the grid (o.Grid, or the references' Linspace(T, eps, N)) one
+// corrector update (M inner steps) and one predictor update (in the order chosen). The predictor
+// and corrector follow the SDE's discrete chain with N = the grid's length, as the references.
 func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOptions, run Run) (*Result, error) {
 	s, eps, pred, corr, err := o.Prepare(s, score)
 	if err != nil {
@@ -95,39 +113,15 @@ func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOption
 	if err != nil {
 		return nil, err
 	}
-	step, err := stepExec(b, func(x, t, rng *Node) (*Node, *Node, *Node) {
-		var mean *Node
-		if o.PredictorFirst {
-			var cmean *Node
-			x, mean, rng = pred.Update(x, t, rng)
-			x, cmean, rng = corr.Update(x, t, rng)
-			if corr.ScoreEvals > 0 {
-				mean = cmean // the corrector ran last: denoise its update
-			}
-		} else {
-			x, _, rng = corr.Update(x, t, rng)
-			x, mean, rng = pred.Update(x, t, rng)
-		}
-		return x, mean, rng
-	})
+	loop := PCLoop{Pred: pred, Corr: corr, PredictorFirst: o.PredictorFirst}
+	times := o.Grid
+	if times == nil {
+		times = Linspace(s.T(), eps, s.N())
+	}
+	res := &Result{ReferenceNFE: s.N() * (o.Steps + 1)}
+	x, mean, err := loop.Run(b, "PC", x, rng, times, run, res)
 	if err != nil {
 		return nil, err
-	}
-	n := s.N()
-	res := &Result{NFE: n * (pred.ScoreEvals + corr.ScoreEvals), ReferenceNFE: n * (o.Steps + 1)}
-	rec := recorder{every: run.RecordEvery, res: res}
-	rec.record(0, n, s.T(), x)
-	var mean *tensors.Tensor
-	for i, t := range Linspace(s.T(), eps, n) {
-		outs, err := step.Call(x, t, rng)
-		if err != nil {
-			return nil, fmt.Errorf("PC step %d (t=%g): %w", i, t, err)
-		}
-		x, mean, rng = outs[0], outs[1], outs[2]
-		rec.record(i+1, n, t, x)
-		if run.Progress != nil {
-			run.Progress(i+1, n)
-		}
 	}
 	res.Samples = x
 	if o.Denoise {
@@ -135,4 +129,115 @@ func PC(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o PCOption
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// MaxUnrolledCorrectorSteps is the largest M whose corrector iterations are unrolled into the
+// compiled step; beyond it PCLoop calls one compiled iteration M times, so memory stays flat.
+const MaxUnrolledCorrectorSteps = 8
+
+// unrollLimit is MaxUnrolledCorrectorSteps, variable for tests.
+var unrollLimit = MaxUnrolledCorrectorSteps
+
+// PCLoop is the common loop of the PC sampler and of the samplers built on it (imputation,
+// inpainting, colorization): at each time of the grid, corrector then predictor (or the reverse),
+// each update optionally wrapped (Wrap sees the Extra tensors as nodes, e.g. known data and a mask).
+type PCLoop struct {
+	Pred           *Predictor
+	Corr           *Corrector
+	PredictorFirst bool
+	// Wrap, when set, is applied to every predictor and corrector update.
+	Wrap func(u Update, extra []*Node) Update
+	// Extra are inputs of every step, passed to Wrap.
+	Extra []*tensors.Tensor
+}
+
+// Run takes x (with random state rng) through the grid times and returns the last x and the
+// noise-free mean of its last update; res receives the NFE, the trajectory (run.RecordEvery) and
+// the progress calls. It fails, naming the step, when the samples become non-finite.
+func (l PCLoop) Run(b compute.Backend, name string, x, rng *tensors.Tensor, times []float64, run Run, res *Result) (*tensors.Tensor, *tensors.Tensor, error) {
+	if len(times) > MaxSteps {
+		return nil, nil, fmt.Errorf("%s: %d steps exceed the limit of %d", name, len(times), MaxSteps)
+	}
+	ne := len(l.Extra)
+	wrap := func(u Update, extra []*Node) Update {
+		if l.Wrap == nil {
+			return u
+		}
+		return l.Wrap(u, extra)
+	}
+	loopCorr := l.Corr.ScoreEvals > 0 && l.Corr.Steps > unrollLimit
+	// build compiles (x, t, rng, extra...) → (x, mean, rng, finite) for a sequence of updates.
+	build := func(us ...Update) (*Exec, error) {
+		return NewExec(b, func(in []*Node) []*Node {
+			x, t, rng, extra := in[0], ConvertDType(in[1], in[0].DType()), in[2], in[3:3+ne]
+			var mean, m *Node
+			for _, u := range us {
+				x, m, rng = wrap(u, extra)(x, t, rng)
+				mean = m
+			}
+			return []*Node{x, mean, rng, LogicalAll(IsFinite(x))}
+		})
+	}
+	var steps []*Exec // the compiled calls of one time step, in order
+	var reps []int
+	var err error
+	switch {
+	case l.Corr.ScoreEvals == 0:
+		var e *Exec
+		if e, err = build(l.Pred.Update); err == nil {
+			steps, reps = []*Exec{e}, []int{1}
+		}
+	case !loopCorr && l.PredictorFirst:
+		var e *Exec
+		if e, err = build(l.Pred.Update, l.Corr.Update); err == nil {
+			steps, reps = []*Exec{e}, []int{1}
+		}
+	case !loopCorr:
+		var e *Exec
+		if e, err = build(l.Corr.Update, l.Pred.Update); err == nil {
+			steps, reps = []*Exec{e}, []int{1}
+		}
+	default:
+		var pe, ce *Exec
+		if pe, err = build(l.Pred.Update); err == nil {
+			if ce, err = build(l.Corr.Iteration); err == nil {
+				if l.PredictorFirst {
+					steps, reps = []*Exec{pe, ce}, []int{1, l.Corr.Steps}
+				} else {
+					steps, reps = []*Exec{ce, pe}, []int{l.Corr.Steps, 1}
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	n := len(times)
+	res.NFE += n * (l.Pred.ScoreEvals + l.Corr.ScoreEvals)
+	rec := recorder{every: run.RecordEvery, res: res}
+	rec.record(0, n, times[0], x)
+	var mean *tensors.Tensor
+	for i, t := range times {
+		for k, e := range steps {
+			for range reps[k] {
+				args := []any{x, t, rng}
+				for _, ex := range l.Extra {
+					args = append(args, ex)
+				}
+				outs, err := e.Call(args...)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s step %d (t=%g): %w", name, i+1, t, err)
+				}
+				if !outs[3].Value().(bool) {
+					return nil, nil, fmt.Errorf("%s step %d of %d (t=%g): the samples became non-finite (NaN or ±Inf): lower the SNR or the step size, or check the score (NaN weights, a spec whose scale overflows %s)", name, i+1, n, t, x.DType())
+				}
+				x, mean, rng = outs[0], outs[1], outs[2]
+			}
+		}
+		rec.record(i+1, n, t, x)
+		if run.Progress != nil {
+			run.Progress(i+1, n)
+		}
+	}
+	return x, mean, nil
 }
