@@ -57,7 +57,7 @@ func PCTable(b compute.Backend, m *toy.Mixture, s sde.SDE, o PCTableOptions) (sw
 	var cells []cell
 	for i, r := range rows {
 		for j, c := range cols {
-			if r.pred == "none" && c == "none" || r.pred == "ancestral_sampling" && s.Name() == "subvp" {
+			if r.pred == "none" && c == "none" || r.pred == "ancestral_sampling" && !hasAncestral(s) {
 				continue
 			}
 			cells = append(cells, cell{i, j})
@@ -332,4 +332,10 @@ func ODETolerance(b compute.Backend, m *toy.Mixture, s sde.SDE, o ODEToleranceOp
 	t.Note = spreadNote(o.Repeats) + " The tolerances of one run share its latent and its reference sample."
 	t.Elapsed = time.Since(start)
 	return t, nil
+}
+
+// hasAncestral reports whether the SDE's discrete chain has an ancestral sampler.
+func hasAncestral(s sde.SDE) bool {
+	_, ok := s.(sde.Ancestral)
+	return ok
 }

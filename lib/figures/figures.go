@@ -272,7 +272,7 @@ func Figure5(b compute.Backend, s sde.SDE, ns []int) (*plot.Plot, error) {
 		return nil, err
 	}
 	p := plots.Curves(fmt.Sprintf("Figure 5: %s chain vs %s SDE, variance s(t)² of p_0t", sde.ChainName(s), sde.PaperName(s)), "t", "variance s(t)²", vars...)
-	if s.Name() == "ve" {
+	if s.PriorStd() > 1 { // exploding variance: a log axis
 		plots.LogY(p)
 	}
 	return p, nil

@@ -386,14 +386,15 @@ func LabeledScoreFn(net Net, p []*Node, s sde.SDE, scaleBySigma bool, labels fun
 		_, std := s.MarginalProb(OnesLike(t), t)
 		std = ConvertDType(std, x.DType())
 		in := x
-		if s.Name() == "ve" {
+		predictsScore := s.Parameterization() == sde.PredictScore
+		if predictsScore {
 			in = Div(x, sde.PerSample(Sqrt(OnePlus(Square(std))), x))
 		}
 		out := forward(p, in, t)
 		switch {
-		case s.Name() == "ve" && !scaleBySigma:
+		case predictsScore && !scaleBySigma:
 			return out
-		case s.Name() == "ve":
+		case predictsScore:
 			return Div(out, sde.PerSample(std, out))
 		}
 		return Neg(Div(out, sde.PerSample(std, out)))
