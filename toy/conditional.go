@@ -10,7 +10,8 @@ import (
 
 // Conditional returns the law of the free coordinates given x[known[i]] = values[i]: again a
 // Gaussian mixture, with component k becoming N(μ_f + Σ_fk Σ_kk⁻¹(v − μ_k), Σ_ff − Σ_fk Σ_kk⁻¹ Σ_kf)
-// and weight ∝ w_k N(v; μ_k, Σ_kk). Its dimension is Dim − len(known), coordinates in increasing order.
+// and weight ∝ w_k N(v; μ_k, Σ_kk); components whose weight underflows to 0 are dropped, and
+// diagonal components stay diagonal. Its dimension is Dim − len(known), coordinates in increasing order.
 func (m *Mixture) Conditional(known []int, values []float64) (*Mixture, error) {
 	d := m.Dim()
 	if len(known) != len(values) || len(known) == 0 || len(known) >= d {
@@ -33,13 +34,30 @@ func (m *Mixture) Conditional(known []int, values []float64) (*Mixture, error) {
 	nk, nf := len(known), len(free)
 	var weights []float64
 	var means [][]float64
-	var covs [][][]float64
+	var covs []covariance
 	logw := make([]float64, m.K())
 	for c := range m.weights {
+		if m.diagonal(c) {
+			// Independent coordinates: the free ones keep their means and variances.
+			quad, logdet := 0.0, 0.0
+			for i, a := range known {
+				y := values[i] - m.means[c][a]
+				quad += y * y / m.eigval[c][a]
+				logdet += math.Log(m.eigval[c][a])
+			}
+			logw[c] = math.Log(m.weights[c]) - 0.5*(quad+logdet+float64(nk)*math.Log(2*math.Pi))
+			mu, v := make([]float64, nf), make([]float64, nf)
+			for i, a := range free {
+				mu[i], v[i] = m.means[c][a], m.eigval[c][a]
+			}
+			means = append(means, mu)
+			covs = append(covs, covariance{diag: v})
+			continue
+		}
 		skk := mat.NewSymDense(nk, nil)
 		for i, a := range known {
 			for j, b := range known {
-				skk.SetSym(i, j, m.covs[c][a][b])
+				skk.SetSym(i, j, m.covAt(c, a, b))
 			}
 		}
 		var chol mat.Cholesky
@@ -59,7 +77,7 @@ func (m *Mixture) Conditional(known []int, values []float64) (*Mixture, error) {
 		sfk := mat.NewDense(nf, nk, nil)
 		for i, a := range free {
 			for j, b := range known {
-				sfk.Set(i, j, m.covs[c][a][b])
+				sfk.Set(i, j, m.covAt(c, a, b))
 			}
 		}
 		mu := make([]float64, nf)
@@ -77,7 +95,7 @@ func (m *Mixture) Conditional(known []int, values []float64) (*Mixture, error) {
 		for i, a := range free {
 			cov[i] = make([]float64, nf)
 			for j, b := range free {
-				v := m.covs[c][a][b]
+				v := m.covAt(c, a, b)
 				for l := range nk {
 					v -= sfk.At(i, l) * x.At(l, j)
 				}
@@ -91,13 +109,20 @@ func (m *Mixture) Conditional(known []int, values []float64) (*Mixture, error) {
 			}
 		}
 		means = append(means, mu)
-		covs = append(covs, cov)
+		covs = append(covs, covariance{full: cov})
 	}
+	// Components whose weight underflows to 0 carry no mass given the values: drop them.
 	lse := logSumExp(logw)
-	for _, l := range logw {
-		weights = append(weights, math.Exp(l-lse))
+	var keptMeans [][]float64
+	var keptCovs []covariance
+	for c, l := range logw {
+		if w := math.Exp(l - lse); w > 0 {
+			weights = append(weights, w)
+			keptMeans = append(keptMeans, means[c])
+			keptCovs = append(keptCovs, covs[c])
+		}
 	}
-	out, err := NewMixture(weights, means, covs)
+	out, err := newMixture(weights, keptMeans, keptCovs)
 	if err != nil {
 		return nil, fmt.Errorf("conditional: %w", err)
 	}

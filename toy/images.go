@@ -31,7 +31,7 @@ func ColorBlocks(h, w int) (*Mixture, error) {
 		}
 		means[k] = mu
 	}
-	m, err := NewMixture(equal(len(pairs)), means, isoCovs(len(pairs), d, 0.05*0.05))
+	m, err := newMixture(equal(len(pairs)), means, isoCovs(len(pairs), d, 0.05*0.05))
 	if err != nil {
 		return nil, err
 	}

@@ -62,9 +62,12 @@ func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits *Node, score func(po
 	if !t.IsScalar() {
 		mt3, st3 = Reshape(mt, b, 1, 1), Reshape(st, b, 1, 1) // [B,1,1]
 	}
-	u := c(m.eigvec)                                              // [K, d, e]
 	y := Sub(Reshape(x, b, 1, d), Mul(mt3, Reshape(mu, 1, k, d))) // [B,K,d]
 	aligned := m.axisAligned()
+	var u *Node // [K, d, e], only for rotated mixtures
+	if !aligned {
+		u = c(m.denseEigvec())
+	}
 	var proj *Node // [B,K,e]: y in each component's eigenbasis
 	switch {
 	case aligned:
@@ -91,6 +94,23 @@ func (m *Mixture) graphParts(s sde.SDE, x, t *Node) (logits *Node, score func(po
 	return logits, func(post *Node) *Node {
 		return Neg(ReduceSum(Mul(ExpandAxes(post, -1), prec), 1))
 	}
+}
+
+// denseEigvec returns U_k for every component, [K][d][d], with the identity for diagonal ones.
+func (m *Mixture) denseEigvec() [][][]float64 {
+	d := m.Dim()
+	out := make([][][]float64, m.K())
+	for k, u := range m.eigvec {
+		if u == nil {
+			u = make([][]float64, d)
+			for i := range u {
+				u[i] = make([]float64, d)
+				u[i][i] = 1
+			}
+		}
+		out[k] = u
+	}
+	return out
 }
 
 // reduceLogSumExp is log Σ exp(x) over the last axis, stable against overflow.

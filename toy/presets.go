@@ -85,8 +85,8 @@ func MixtureNames() []string {
 	return names
 }
 
-func mustMixture(name string, w []float64, means [][]float64, covs [][][]float64) *Mixture {
-	m, err := NewMixture(w, means, covs)
+func mustMixture(name string, w []float64, means [][]float64, covs []covariance) *Mixture {
+	m, err := newMixture(w, means, covs)
 	if err != nil {
 		panic(fmt.Sprintf("preset %s: %v", name, err))
 	}
@@ -101,14 +101,15 @@ func equal(k int) []float64 {
 	return w
 }
 
-func isoCovs(k, d int, v float64) [][][]float64 {
-	out := make([][][]float64, k)
+// isoCovs is k isotropic covariances v·I in dimension d, kept as their diagonals.
+func isoCovs(k, d int, v float64) []covariance {
+	out := make([]covariance, k)
 	for i := range out {
-		out[i] = make([][]float64, d)
-		for j := range d {
-			out[i][j] = make([]float64, d)
-			out[i][j][j] = v
+		diag := make([]float64, d)
+		for j := range diag {
+			diag[j] = v
 		}
+		out[i] = covariance{diag: diag}
 	}
 	return out
 }
