@@ -32,11 +32,9 @@ func init() {
 				if strings.TrimSpace(*out) == "" {
 					return usagef("--out is empty: give an output directory")
 				}
-				var names []string
-				if *only != "" {
-					for _, n := range strings.Split(*only, ",") {
-						names = append(names, strings.TrimSpace(n))
-					}
+				names, err := figureNames(*only)
+				if err != nil {
+					return err
 				}
 				if err := os.MkdirAll(*out, 0o755); err != nil {
 					return fmt.Errorf("creating the output directory: %w", err)
@@ -55,4 +53,31 @@ func init() {
 			}
 		},
 	})
+}
+
+// figureNames splits --only into figure names and checks each against the figure set before any
+// directory is made or figure drawn: an unknown or empty name is a usage error.
+func figureNames(only string) ([]string, error) {
+	if strings.TrimSpace(only) == "" {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	for _, n := range figures.Names() {
+		known[n] = true
+	}
+	var names, unknown []string
+	for _, n := range strings.Split(only, ",") {
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+			return nil, usagef("--only %q holds an empty name: give comma-separated figure names (see --list)", only)
+		case !known[n]:
+			unknown = append(unknown, n)
+		}
+		names = append(names, n)
+	}
+	if len(unknown) > 0 {
+		return nil, usagef("--only: unknown figure(s) %s: choose from %s", strings.Join(unknown, ", "), strings.Join(figures.Names(), ", "))
+	}
+	return names, nil
 }

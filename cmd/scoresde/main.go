@@ -47,8 +47,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
-				fs := newFlagSet(c, stdout)
+				fs := newFlagSet(c)
 				c.setup(fs)
+				fs.SetOutput(stdout)
 				fs.Usage()
 				return 0
 			}
@@ -64,14 +65,22 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "scoresde: unknown command %q: run 'scoresde help' to list the commands (%s)\n", args[0], strings.Join(names(), ", "))
 		return 2
 	}
-	fs := newFlagSet(c, stderr)
+	fs := newFlagSet(c)
 	exec := c.setup(fs)
+	// The flag package would print the whole usage after a bad flag: keep it quiet and report the
+	// problem in one line with a pointer to --help; --help itself prints the usage on stdout.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
 			return 0
 		}
-		return 2 // the flag package has printed the problem and the usage
+		fmt.Fprintf(stderr, "scoresde %s: %v\n", c.name, err)
+		fmt.Fprintf(stderr, "run 'scoresde %s --help' for the flags\n", c.name)
+		return 2
 	}
+	fs.SetOutput(stderr)
 	defer func() {
 		if r := recover(); r != nil {
 			msg := strings.SplitN(fmt.Sprint(r), "\n", 2)[0]
@@ -91,11 +100,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	return 0
 }
 
-func newFlagSet(c command, out io.Writer) *flag.FlagSet {
+// newFlagSet returns the flag set of c; its Usage writes the summary and the flags to fs.Output().
+func newFlagSet(c command) *flag.FlagSet {
 	fs := flag.NewFlagSet("scoresde "+c.name, flag.ContinueOnError)
-	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: scoresde %s [flags]\n\n%s\n\nflags:\n", c.name, c.summary)
+		fmt.Fprintf(fs.Output(), "usage: scoresde %s [flags]\n\n%s\n\nflags:\n", c.name, c.summary)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -19,7 +19,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"figures", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"figures", "extra"}, 2, `unexpected arguments ["extra"]`},
 		{[]string{"figures", "--out", ""}, 2, "--out is empty"},
-		{[]string{"figures", "--out", t.TempDir(), "--only", "nosuch"}, 1, "unknown figure(s) nosuch: choose from"},
+		{[]string{"figures", "--out", t.TempDir(), "--only", "nosuch"}, 2, "unknown figure(s) nosuch: choose from"},
 		{[]string{"figures", "--out", "/dev/null/x", "--only", "kernels"}, 1, "creating the output directory: mkdir /dev/null"},
 		{[]string{"backends", "--start=maybe"}, 2, "invalid boolean value"},
 		{[]string{"sample", "--sampler", "gibbs"}, 2, `--sampler "gibbs": use one of pc, ode, langevin, ald`},

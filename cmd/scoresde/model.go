@@ -19,7 +19,7 @@ type model struct {
 	name    string
 	mixture *toy.Mixture // the --data mixture when it is one (nil for shapes and .npy data)
 	exact   bool         // score is the mixture's exact score
-	ref     [][]float64  // data points for plot bounds (may be empty)
+	ref     [][]float64  // data points for the bounds of 2-D plots (empty in other dimensions)
 	// image is [H, W, C] for image models (nil for points); centered says the model's pixels lie
 	// in [−1, 1] (else [0, 1]); dataName is its training data ("mnist").
 	image    []int
@@ -42,7 +42,16 @@ func modelFlags(fs *flag.FlagSet) func(stderr io.Writer) (*model, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &model{score: m.ScoreFn(s), sde: s, dim: m.Dim(), name: m.Name(), mixture: m, exact: true, ref: m.Sample(toy.NewRand(1), 500)}, nil
+			return &model{score: m.ScoreFn(s), sde: s, dim: m.Dim(), name: m.Name(), mixture: m, exact: true, ref: plotRef(m)}, nil
+		}
+		dataSet := false
+		fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
+		var d toy.Distribution
+		if dataSet { // checked before the checkpoint is read: a bad --data is a usage error
+			var err error
+			if d, err = toy.Load(*data); err != nil {
+				return nil, usageError{"--data: " + err.Error()}
+			}
 		}
 		ck, err := train.LoadDir(*score)
 		if err != nil {
@@ -51,10 +60,27 @@ func modelFlags(fs *flag.FlagSet) func(stderr io.Writer) (*model, error) {
 		md := &model{score: ck.ScoreFn(true), sde: ck.SDE, dim: ck.Net.Spec().Dim, name: fmt.Sprintf("%s (step %d)", ck.Path, ck.State.Step),
 			image: ck.Net.Spec().Image, centered: ck.Config.Centered, dataName: ck.Config.Data}
 		fmt.Fprintf(stderr, "score: %s network of %s on the %s SDE (%s), EMA weights\n", ck.Net.Spec().Kind, ck.Path, md.sde.Name(), md.sde)
-		if d, err := toy.Load(*data); err == nil && d.Dim() == md.dim {
-			md.ref = d.Sample(toy.NewRand(1), 500)
+		switch {
+		case d != nil && d.Dim() != md.dim:
+			return nil, usagef("--data %s has dimension %d, but the network of %s has dimension %d: give data of the checkpoint's dimension or leave --data out", *data, d.Dim(), ck.Path, md.dim)
+		case d == nil: // the default --data is used only where it fits
+			if def, err := toy.Load(*data); err == nil && def.Dim() == md.dim {
+				d = def
+			}
+		}
+		if d != nil {
+			md.ref = plotRef(d)
 			md.mixture, _ = d.(*toy.Mixture)
 		}
 		return md, nil
 	}
+}
+
+// plotRef draws the reference points that set the bounds of a 2-D plot; other dimensions get
+// none, so a high-dimensional spec costs no 500·d sample.
+func plotRef(d toy.Distribution) [][]float64 {
+	if d.Dim() != 2 {
+		return nil
+	}
+	return d.Sample(toy.NewRand(1), 500)
 }
