@@ -248,12 +248,11 @@ func TestExtractTarGz(t *testing.T) {
 		{name: "cifar-10-batches-bin/", typ: tar.TypeDir},
 		{name: "cifar-10-batches-bin/test_batch.bin", typ: tar.TypeReg, body: "hello"},
 		{name: "./top.txt", typ: tar.TypeReg, body: "top"},
-		{name: "cifar-10-batches-bin/alias", typ: tar.TypeSymlink, link: "test_batch.bin"},
 	})
 	if err := ExtractTarGz(ok, dest); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(dest, "cifar-10-batches-bin", "alias")); err != nil || string(b) != "hello" {
+	if b, err := os.ReadFile(filepath.Join(dest, "cifar-10-batches-bin", "test_batch.bin")); err != nil || string(b) != "hello" {
 		t.Fatalf("extracted file: %q %v", b, err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dest, "top.txt")); err != nil || string(b) != "top" {
@@ -269,6 +268,8 @@ func TestExtractTarGz(t *testing.T) {
 		{member{name: "/abs/evil", typ: tar.TypeReg, body: "x"}, `"/abs/evil"`},
 		{member{name: "etc", typ: tar.TypeSymlink, link: "/etc"}, `"etc"`},
 		{member{name: "up", typ: tar.TypeSymlink, link: "../.."}, `"up"`},
+		{member{name: "alias", typ: tar.TypeSymlink, link: "top.txt"}, `"alias": symbolic link`},
+		{member{name: "hard", typ: tar.TypeLink, link: "top.txt"}, `"hard": hard link`},
 	} {
 		d := t.TempDir()
 		arch := filepath.Join(d, "bad.tar.gz")
@@ -289,14 +290,14 @@ func TestExtractTarGz(t *testing.T) {
 		}
 	}
 
-	// A path through an extracted in-tree symlink is refused.
+	// A chain of in-tree symlinks is refused at its first link.
 	d := t.TempDir()
 	arch := filepath.Join(d, "chain.tar.gz")
 	makeTarGz(t, arch, []member{
 		{name: "self", typ: tar.TypeSymlink, link: "."},
 		{name: "self/x", typ: tar.TypeSymlink, link: "../escape"},
 	})
-	if err := ExtractTarGz(arch, filepath.Join(d, "out")); err == nil || !strings.Contains(err.Error(), `refusing member "self/x"`) {
+	if err := ExtractTarGz(arch, filepath.Join(d, "out")); err == nil || !strings.Contains(err.Error(), `refusing member "self"`) {
 		t.Errorf("symlink chain: got %v", err)
 	}
 }

@@ -1,15 +1,12 @@
 package data
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -222,7 +219,8 @@ func EnsureMNIST(ctx context.Context, dir string, log io.Writer) (string, error)
 // EnsureCIFAR10 returns dir after making sure dir/cifar-10-batches-bin holds
 // the CIFAR-10 binary batches: if test_batch.bin is missing,
 // cifar-10-binary.tar.gz is downloaded into dir (unless already there),
-// verified and extracted.
+// verified against its SHA-256 in Sources (a copy already in dir is
+// verified too, every time it is about to be extracted) and extracted.
 func EnsureCIFAR10(ctx context.Context, dir string, log io.Writer) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, CIFARBinDir, "test_batch.bin")); err == nil {
 		return dir, nil
@@ -232,10 +230,12 @@ func EnsureCIFAR10(ctx context.Context, dir string, log io.Writer) (string, erro
 		return "", fmt.Errorf("data: cifar-10-binary.tar.gz: no download source: add it to data.Sources or extract the archive in %s", dir)
 	}
 	archive := filepath.Join(dir, src.Name)
-	if _, err := os.Stat(archive); err != nil {
+	if _, err := os.Lstat(archive); err != nil {
 		if archive, err = DownloadSource(ctx, src, dir, log); err != nil {
 			return "", err
 		}
+	} else if err := VerifySHA256(archive, src.SHA256); err != nil {
+		return "", err
 	}
 	if err := ExtractTarGz(archive, dir); err != nil {
 		return "", err
@@ -243,156 +243,30 @@ func EnsureCIFAR10(ctx context.Context, dir string, log io.Writer) (string, erro
 	return dir, nil
 }
 
-// ExtractTarGz unpacks the gzip-compressed tar file archive into destDir.
-// Regular files are written through a temporary file and a rename, folders
-// are created, and symbolic links are created only when their target stays
-// inside destDir. Any member whose cleaned path escapes destDir (absolute
-// paths, "..", a symlink pointing outside, a path through an extracted
-// symlink) or that is a hard link is refused with an error naming it; other
-// member types (devices, FIFOs) are skipped.
-func ExtractTarGz(archive, destDir string) error {
-	f, err := os.Open(archive)
+// VerifySHA256 checks that the file at path has the SHA-256 wantHex (hex,
+// case-insensitive), reading it as a stream. A mismatch is an error naming
+// the file, the expected and the actual sum, and the fix (delete the file so
+// that it is downloaded again). An empty wantHex is refused unless
+// AllowUnverified is set, in which case the file is not read.
+func VerifySHA256(path, wantHex string) error {
+	want := strings.ToLower(strings.TrimSpace(wantHex))
+	if want == "" {
+		if AllowUnverified {
+			return nil
+		}
+		return fmt.Errorf("data: %s: no SHA-256 to check it against: add the published checksum to data.Sources, or set data.AllowUnverified to use an unverified file", path)
+	}
+	f, _, err := openRegular(path, "downloaded archive")
 	if err != nil {
-		return fmt.Errorf("data: %s: %v: download the archive again", archive, err)
+		return err
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return fmt.Errorf("data: %s: not a gzip file: %v: delete it and download it again", archive, err)
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("data: %s: reading it to check its SHA-256: %w: delete it and run again to download it afresh", path, err)
 	}
-	defer zr.Close()
-	if err := os.MkdirAll(destDir, 0o755); err != nil {
-		return fmt.Errorf("data: %s: cannot create the folder: %v: choose a writable folder", destDir, err)
-	}
-	root, err := filepath.Abs(destDir)
-	if err != nil {
-		return fmt.Errorf("data: %s: %v", destDir, err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("data: %s: corrupt or truncated archive: %v: delete it and download it again", archive, err)
-		}
-		rel, err := memberPath(hdr.Name)
-		if err != nil {
-			return fmt.Errorf("data: %s: refusing member %q: %v", archive, hdr.Name, err)
-		}
-		if rel == "." {
-			continue
-		}
-		target := filepath.Join(root, rel)
-		if err := noSymlinkParents(root, rel); err != nil {
-			return fmt.Errorf("data: %s: refusing member %q: %v", archive, hdr.Name, err)
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return fmt.Errorf("data: %s: member %q: %v: check the permissions of %s", archive, hdr.Name, err, destDir)
-			}
-		case tar.TypeReg:
-			if err := writeMember(tr, target, hdr); err != nil {
-				return fmt.Errorf("data: %s: member %q: %v", archive, hdr.Name, err)
-			}
-		case tar.TypeSymlink:
-			if filepath.IsAbs(hdr.Linkname) || strings.HasPrefix(hdr.Linkname, "/") {
-				return fmt.Errorf("data: %s: refusing member %q: symlink to absolute path %q points outside %s", archive, hdr.Name, hdr.Linkname, destDir)
-			}
-			resolved := filepath.Join(filepath.Dir(rel), hdr.Linkname)
-			if !filepath.IsLocal(resolved) {
-				return fmt.Errorf("data: %s: refusing member %q: symlink to %q points outside %s", archive, hdr.Name, hdr.Linkname, destDir)
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return fmt.Errorf("data: %s: member %q: %v", archive, hdr.Name, err)
-			}
-			os.Remove(target)
-			if err := os.Symlink(hdr.Linkname, target); err != nil {
-				return fmt.Errorf("data: %s: member %q: %v", archive, hdr.Name, err)
-			}
-		case tar.TypeLink:
-			return fmt.Errorf("data: %s: refusing member %q: hard links are not supported: extract the archive by hand", archive, hdr.Name)
-		default:
-			// Devices, FIFOs and metadata entries carry no dataset content.
-		}
-	}
-}
-
-// memberPath cleans a tar member name and checks that it stays below the
-// extraction root.
-func memberPath(name string) (string, error) {
-	if name == "" {
-		return "", errors.New("empty name")
-	}
-	if strings.HasPrefix(name, "/") || filepath.IsAbs(name) || filepath.VolumeName(name) != "" {
-		return "", errors.New("absolute path escapes the destination folder")
-	}
-	rel := filepath.Clean(filepath.FromSlash(name))
-	if rel == "." {
-		return rel, nil
-	}
-	if !filepath.IsLocal(rel) {
-		return "", errors.New("path escapes the destination folder")
-	}
-	return rel, nil
-}
-
-// noSymlinkParents checks that no folder on the way from root to rel is a
-// symbolic link, so that earlier members cannot redirect later ones.
-func noSymlinkParents(root, rel string) error {
-	dir := filepath.Dir(rel)
-	if dir == "." {
-		return nil
-	}
-	cur := root
-	for _, part := range strings.Split(dir, string(filepath.Separator)) {
-		cur = filepath.Join(cur, part)
-		st, err := os.Lstat(cur)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if st.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Errorf("path goes through the symlink %s", cur)
-		}
-	}
-	return nil
-}
-
-func writeMember(r io.Reader, target string, hdr *tar.Header) error {
-	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".part-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if _, err := io.Copy(tmp, r); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("truncated archive: %v: delete it and download it again", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return err
-	}
-	mode := os.FileMode(0o644)
-	if hdr.Mode&0o111 != 0 {
-		mode = 0o755
-	}
-	if err := os.Chmod(name, mode); err != nil {
-		os.Remove(name)
-		return err
-	}
-	if err := os.Rename(name, target); err != nil {
-		os.Remove(name)
-		return err
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("data: %s: SHA-256 mismatch: expected %s, got %s: the file is corrupt, incomplete or not the official one; delete it and run again to download it afresh", path, want, got)
 	}
 	return nil
 }

@@ -1,12 +1,8 @@
 package data
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -35,7 +31,9 @@ func MNISTFiles(split string) (images, labels string, err error) {
 // LoadMNIST reads the MNIST split ("train" or "test") from dir, which must
 // hold train-images-idx3-ubyte and train-labels-idx1-ubyte (or the t10k-*
 // files for "test"), each gzip-compressed with a ".gz" suffix or raw.
-// The result has H = W = 28 (as given by the file) and C = 1.
+// The result has H and W as given by the file (28 for MNIST) and C = 1.
+// Labels must be digits 0..9 and as many as the images; the files are read
+// within the limit of MaxDecompressedBytes (see ReadIDXImages).
 func LoadMNIST(dir, split string) (*Images, error) {
 	imgName, lblName, err := MNISTFiles(split)
 	if err != nil {
@@ -61,7 +59,15 @@ func LoadMNIST(dir, split string) (*Images, error) {
 		return nil, fmt.Errorf("data: %s has %d labels but %s has %d images: the files come from different sets; download both files of the %s split again",
 			lblPath, len(labels), imgPath, imgs.Len(), split)
 	}
+	for i, l := range labels {
+		if l > 9 {
+			return nil, fmt.Errorf("data: %s: label %d at index %d is not a digit 0..9 (the first bad one): the file is corrupt or not MNIST; delete it and download it again", lblPath, l, i)
+		}
+	}
 	imgs.Labels = labels
+	if err := imgs.Validate(); err != nil {
+		return nil, fmt.Errorf("data: %s and %s: %w", imgPath, lblPath, err)
+	}
 	return imgs, nil
 }
 
@@ -78,84 +84,4 @@ func findIDX(dir, name string) (string, error) {
 	}
 	return "", fmt.Errorf("data: %s: not found: put the MNIST IDX files in %s or run with network access to download them",
 		filepath.Join(dir, name+".gz"), dir)
-}
-
-// readMaybeGzip returns the contents of path, decompressed when the file
-// starts with the gzip magic bytes.
-func readMaybeGzip(path string) ([]byte, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("data: %s: %v: check that the file exists and is readable", path, err)
-	}
-	if len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: corrupt gzip header: %v: delete the file and download it again", path, err)
-		}
-		out, err := io.ReadAll(zr)
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: corrupt or truncated gzip stream after %d bytes: %v: delete the file and download it again", path, len(out), err)
-		}
-		return out, nil
-	}
-	return raw, nil
-}
-
-// ReadIDXImages reads an IDX3 image file (gzip-compressed or raw): magic
-// 0x00000803, then big-endian uint32 count, rows and columns, then
-// count·rows·cols pixel bytes. The result has H = rows, W = cols, C = 1 and
-// no labels.
-func ReadIDXImages(path string) (*Images, error) {
-	b, err := readMaybeGzip(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) < 16 {
-		return nil, fmt.Errorf("data: %s: truncated IDX header: expected 16 bytes, found %d: delete the file and download it again", path, len(b))
-	}
-	if m := binary.BigEndian.Uint32(b); m != IDXImagesMagic {
-		return nil, fmt.Errorf("data: %s: bad magic number 0x%08x, expected 0x%08x for an IDX image file: check that it is an MNIST *-images-idx3-ubyte file, or delete it and download it again", path, m, IDXImagesMagic)
-	}
-	n := int64(binary.BigEndian.Uint32(b[4:]))
-	rows := int64(binary.BigEndian.Uint32(b[8:]))
-	cols := int64(binary.BigEndian.Uint32(b[12:]))
-	if rows == 0 || cols == 0 || rows > 1<<16 || cols > 1<<16 {
-		return nil, fmt.Errorf("data: %s: implausible image size %d×%d in the IDX header: delete the file and download it again", path, rows, cols)
-	}
-	want := 16 + n*rows*cols
-	if int64(len(b)) != want {
-		if int64(len(b)) < want {
-			return nil, fmt.Errorf("data: %s: truncated: expected %d bytes for %d images of %d×%d, found %d: delete the file and download it again", path, want, n, rows, cols, len(b))
-		}
-		return nil, fmt.Errorf("data: %s: %d trailing bytes: expected %d bytes for %d images of %d×%d, found %d: delete the file and download it again", path, int64(len(b))-want, want, n, rows, cols, len(b))
-	}
-	return &Images{Pixels: b[16:], H: int(rows), W: int(cols), C: 1}, nil
-}
-
-// ReadIDXLabels reads an IDX1 label file (gzip-compressed or raw): magic
-// 0x00000801, then a big-endian uint32 count, then count label bytes.
-func ReadIDXLabels(path string) ([]int, error) {
-	b, err := readMaybeGzip(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) < 8 {
-		return nil, fmt.Errorf("data: %s: truncated IDX header: expected 8 bytes, found %d: delete the file and download it again", path, len(b))
-	}
-	if m := binary.BigEndian.Uint32(b); m != IDXLabelsMagic {
-		return nil, fmt.Errorf("data: %s: bad magic number 0x%08x, expected 0x%08x for an IDX label file: check that it is an MNIST *-labels-idx1-ubyte file, or delete it and download it again", path, m, IDXLabelsMagic)
-	}
-	n := int64(binary.BigEndian.Uint32(b[4:]))
-	want := 8 + n
-	if int64(len(b)) < want {
-		return nil, fmt.Errorf("data: %s: truncated: expected %d bytes for %d labels, found %d: delete the file and download it again", path, want, n, len(b))
-	}
-	if int64(len(b)) > want {
-		return nil, fmt.Errorf("data: %s: %d trailing bytes: expected %d bytes for %d labels, found %d: delete the file and download it again", path, int64(len(b))-want, want, n, len(b))
-	}
-	labels := make([]int, n)
-	for i, v := range b[8:] {
-		labels[i] = int(v)
-	}
-	return labels, nil
 }
