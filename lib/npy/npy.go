@@ -130,12 +130,13 @@ func CheckFinite(data []float64) error {
 }
 
 // Read loads a .npy array of a real dtype as float64, returning the values in C order and the
-// shape (see the package documentation for what is accepted). Every error names path; a
-// missing file gives an error that matches fs.ErrNotExist.
+// shape (see the package documentation for what is accepted). Every error names path: a file
+// that cannot be opened gives os.Open's *fs.PathError ("open PATH: no such file or
+// directory", matching fs.ErrNotExist), the others start with "reading PATH: ".
 func Read(path string) (data []float64, shape []int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", path, unwrapPath(err))
+		return nil, nil, err // "open PATH: no such file or directory"
 	}
 	defer f.Close()
 	info, err := f.Stat()
