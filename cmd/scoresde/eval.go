@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"math"
+	"reflect"
+	"sort"
 	"strings"
 
+	"github.com/scoresde/scoresde/lib/fileio"
 	"github.com/scoresde/scoresde/lib/metrics"
 	"github.com/scoresde/scoresde/lib/npy"
 	"github.com/scoresde/scoresde/toy"
@@ -29,6 +31,9 @@ func init() {
 			return func(args []string, stdout, stderr io.Writer) error {
 				if len(args) > 0 {
 					return usagef("unexpected arguments %q", args)
+				}
+				if *jsonOut != "" && fileio.SameFile(*jsonOut, *samples) {
+					return usagef("--json %s is the --samples file: name another file for the report", *jsonOut)
 				}
 				d, err := toy.Load(*data)
 				if err != nil {
@@ -63,9 +68,8 @@ func init() {
 					fmt.Fprintf(stdout, "SW2 floor between two data samples of %d points: %.4g (ratio %.2f)\n", len(pts), fl, rep.SW2/fl)
 				}
 				if *jsonOut != "" {
-					raw, _ := json.MarshalIndent(rep, "", "  ")
-					if err := writeAtomic(*jsonOut, append(raw, '\n')); err != nil {
-						return err
+					if err := writeJSON(*jsonOut, rep); err != nil {
+						return fmt.Errorf("--json: %w", err)
 					}
 					fmt.Fprintf(stdout, "wrote %s\n", *jsonOut)
 				}
@@ -75,23 +79,67 @@ func init() {
 	})
 }
 
-// writeAtomic writes data to a temporary file beside path and renames it into place.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+// writeJSON writes v (a report struct) as indented JSON to path through fileio.WriteFile. It
+// marshals and checks first: a NaN or ±Inf value (which JSON cannot hold) is an error naming
+// the metric, and the file at path is then left as it was.
+func writeJSON(path string, v any) error {
+	if name, x, ok := nonFinite(reflect.ValueOf(v), ""); ok {
+		return fmt.Errorf("not writing %s: metric %s is %v, which JSON cannot hold (the previous report, if any, is left as it was): check the samples for diverged or huge values", path, name, x)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	raw, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("not writing %s: %w", path, err)
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	return fileio.WriteBytes(path, append(raw, '\n'))
+}
+
+// nonFinite returns the JSON name (a.b, a[2]) and value of the first NaN or ±Inf float in v,
+// a struct, pointer, slice, array or map of them.
+func nonFinite(v reflect.Value, name string) (string, float64, bool) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nonFinite(v.Elem(), name)
+		}
+	case reflect.Float32, reflect.Float64:
+		if x := v.Float(); math.IsNaN(x) || math.IsInf(x, 0) {
+			return name, x, true
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if n, x, ok := nonFinite(v.Index(i), fmt.Sprintf("%s[%d]", name, i)); ok {
+				return n, x, true
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		for _, k := range keys {
+			if n, x, ok := nonFinite(v.MapIndex(k), fmt.Sprintf("%s[%v]", name, k)); ok {
+				return n, x, true
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if key == "-" {
+				continue
+			}
+			if key == "" {
+				key = f.Name
+			}
+			if name != "" {
+				key = name + "." + key
+			}
+			if n, x, ok := nonFinite(v.Field(i), key); ok {
+				return n, x, true
+			}
+		}
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return "", 0, false
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -207,8 +206,7 @@ func init() {
 					}
 				}
 				if *jsonOut != "" {
-					raw, _ := json.MarshalIndent(rep, "", "  ")
-					if err := writeAtomic(*jsonOut, append(raw, '\n')); err != nil {
+					if err := writeJSON(*jsonOut, rep); err != nil {
 						return fmt.Errorf("--json: %w", err)
 					}
 					fmt.Fprintf(stdout, "wrote %s\n", *jsonOut)
