@@ -56,10 +56,12 @@ func (e *LimitError) Error() string {
 // humanBytes writes n in MiB or KiB, for messages.
 func humanBytes(n int64) string {
 	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + " GiB"
 	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MiB"
+		return strconv.FormatFloat(float64(n)/(1<<20), 'g', 4, 64) + " MiB"
 	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', -1, 64) + " KiB"
+		return strconv.FormatFloat(float64(n)/(1<<10), 'g', 4, 64) + " KiB"
 	}
 	return strconv.FormatInt(n, 10) + " B"
 }
