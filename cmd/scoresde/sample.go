@@ -218,6 +218,23 @@ func init() {
 				default:
 					return usagef("--sampler %q: use one of %s", *samplerName, strings.Join(samplerNames(), ", "))
 				}
+				// Check the sampler's options before any work, so a bad value is a usage error.
+				switch {
+				case meth != nil:
+					if _, _, err := (sampling.SolveOptions{Method: meth.Name, Steps: *steps, Schedule: *schedule, Eps: *eps, Params: set}).Prepare(s, sc); err != nil {
+						return usageError{err.Error()}
+					}
+				case sname == "ode":
+					o := sampling.ODEOptions{Method: *method, RTol: *rtol, ATol: *atol, N: *steps, Eps: *eps}
+					if err := o.Validate(s); err != nil {
+						return usageError{err.Error()}
+					}
+					if !strings.EqualFold(*method, "rk45") {
+						if _, _, err := (sampling.SolveOptions{Method: *method, Steps: *steps, Schedule: *schedule, Eps: *eps, Params: set}).Prepare(s, sc); err != nil {
+							return usageError{err.Error()}
+						}
+					}
+				}
 				b, err := startBackend(stderr)
 				if err != nil {
 					return err

@@ -201,7 +201,11 @@ func (o SolveOptions) Prepare(s sde.SDE, score sde.ScoreFn) (*Method, *Problem, 
 		}
 		params[k] = v
 	}
-	return m, &Problem{SDE: s, Score: score, Grid: grid, Params: params}, nil
+	p := &Problem{SDE: s, Score: score, Grid: grid, Params: params}
+	if _, err := m.New(p); err != nil { // the method's own checks of its params
+		return nil, nil, fmt.Errorf("%s: %w", m.Name, err)
+	}
+	return m, p, nil
 }
 
 // Sample draws samples of shape [n, ...] with a registered solver: x_T from the prior (or
