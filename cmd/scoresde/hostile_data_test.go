@@ -189,7 +189,7 @@ func init() {
 				tw.Close()
 				writeFile(t, dir, "cifar-10-binary.tar.gz", dataGzip(t, buf.Bytes()))
 			},
-			want: "cifar-10-binary.tar.gz: SHA-256 mismatch: expected c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+			want:      "cifar-10-binary.tar.gz: SHA-256 mismatch: expected c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
 			untouched: append([]string{"cifar-10-binary.tar.gz", data.CIFARBinDir + "/test_batch.bin"}, dataOutputs...)},
 	)
 }
