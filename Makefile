@@ -2,13 +2,17 @@
 #
 #   make build         builds bin/scoresde (with GOEXPERIMENT=simd: the Go backend's SIMD kernels)
 #   make install       installs scoresde into $(go env GOBIN) or ~/go/bin, with SIMD
-#   make test          go vet, go test, every notebook headless in quick mode, then test-browser
+#   make test          go vet, go test, fuzzing, every notebook headless in quick mode, then test-browser
+#   make fuzz          runs every fuzz target for FUZZTIME (default 15s) each
 #   make test-browser  opens every notebook untrusted in headless Chromium: figures visible, live widgets
 #   make figures       regenerates the figures in docs/
 #   make notebook      warms the Go build cache, then opens Jupyter (GoNB kernel) on notebooks/, on localhost
 #   make notebooks     re-runs every notebook in full and saves it with its outputs
 #   make bench         runs the benchmarks
 #   make tools         installs Jupyter, Chromium and chromedriver (Debian packages, if missing) and the GoNB kernel
+
+# The recipes use bash (PIPESTATUS, pipefail).
+SHELL := /bin/bash
 
 # GoMLX's pure-Go backend uses Go's SIMD packages, available with this experiment.
 export GOEXPERIMENT = simd
@@ -21,6 +25,11 @@ export GOMLX_BACKEND
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 GOTEST_TIMEOUT ?= 15m
+# Time each fuzz target runs under `make fuzz` (and `make test`); the seed corpus is the f.Add
+# seeds plus testdata/fuzz/ in each package, where a failing input found is written (commit it).
+FUZZTIME ?= 15s
+# package:Target of every fuzz target.
+FUZZ_TARGETS := ./lib/npy:FuzzRead ./toy:FuzzSpec ./lib/data:FuzzIDX ./lib/data:FuzzExtract ./lib/train:FuzzState
 BENCHTIME ?= 1s
 BENCH_TIMEOUT ?= 60m
 # Port and bind address of `make notebook`.
@@ -41,7 +50,7 @@ NOTEBOOKS := $(wildcard notebooks/[0-9]*.ipynb)
 # Steps run one after another: each of them already uses every core.
 .NOTPARALLEL:
 
-.PHONY: help build install test vet gotest test-notebooks check-notebooks test-browser figures \
+.PHONY: help build install test vet gotest fuzz test-notebooks check-notebooks test-browser figures \
 	notebook notebooks warm bench tools jupyter browser kernel
 
 help:
@@ -59,13 +68,22 @@ install:
 
 ## Tests ---------------------------------------------------------------------------------------
 
-test: vet gotest test-notebooks check-notebooks test-browser
+test: vet gotest fuzz test-notebooks check-notebooks test-browser
 
 vet:
 	go vet ./...
 
 gotest:
 	go test -timeout $(GOTEST_TIMEOUT) ./...
+
+# Each target runs FUZZTIME with a bounded minimization per new input (extraction fuzzing
+# otherwise spends its time shrinking inputs on disk); it prints the executions per target.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		go test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x 2>&1 | \
+			{ grep -E '^(fuzz: elapsed|--- FAIL|ok|FAIL|PASS)|Failing input written' || true; } | tail -4; \
+		test $${PIPESTATUS[0]} -eq 0 || { echo "fuzz $$fn failed: the failing input is under $$pkg/testdata/fuzz/$$fn"; exit 1; }; done
 
 # Runs every notebook with SCORESDE_QUICK=1 into a temporary folder (the notebooks in the tree
 # are never modified) and fails on any error output. Needs Jupyter only if there are notebooks.
