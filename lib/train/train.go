@@ -2,17 +2,24 @@
 // Adam with linear learning-rate warm-up and global-norm gradient clipping, an exponential moving
 // average (EMA) of the weights that sampling uses, checkpoints every K steps that resume exactly
 // (step, optimizer state, EMA, both random states and the loss curve), a progress bar, and a clear
-// stop when the loss is not finite.
+// stop when the loss is not finite or diverges (Config.DivergeFactor).
+//
+// A checkpoint directory belongs to one trainer at a time (OpenDir locks it); checkpoints are
+// written atomically with the SHA-256 of every file, and a damaged newest checkpoint is set aside
+// in favor of the previous intact one.
 //
 // One training step (data noise, loss, gradients, Adam, EMA) is a single compiled GoMLX graph; the
 // Go loop only feeds it a batch of data and keeps its outputs on the backend.
 package train
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -78,6 +85,13 @@ type Config struct {
 	// (else [0, 1]); both are recorded in checkpoints so that samples map back to pixels.
 	Data     string `json:",omitempty"`
 	Centered bool   `json:",omitempty"`
+	// DivergeFactor stops training when a step's loss strays from the median m of the previous
+	// DivergeWindow losses by more than DivergeFactor·max(|m|, MAD), MAD being their median
+	// absolute deviation from m (a loss may be negative, as SSM's): a finite loss of 4.8e34 after
+	// losses near 1 is divergence as surely as NaN. The rule waits for DivergeWindow losses (those
+	// of a resumed run count). 0 turns it off; Default uses 1e3 over 100 steps.
+	DivergeFactor float64 `json:",omitempty"`
+	DivergeWindow int     `json:",omitempty"`
 }
 
 // Default returns the toy defaults: 5,000 steps of batch 512, Adam lr 2e-3 with 100 warm-up steps
@@ -86,7 +100,8 @@ type Config struct {
 // scores of size 1/σ_min²).
 func Default(s sde.SDE) Config {
 	return Config{Steps: 5000, Batch: 512, LR: 2e-3, Warmup: 100, Beta1: 0.9, Beta2: 0.999, AdamEps: 1e-8,
-		GradClip: 1, EMA: 0.999, Loss: losses.Default(s), Keep: 3, ScaleBySigma: s.Name() == "ve"}
+		GradClip: 1, EMA: 0.999, Loss: losses.Default(s), Keep: 3, ScaleBySigma: s.Name() == "ve",
+		DivergeFactor: 1e3, DivergeWindow: 100}
 }
 
 // Validate reports a bad hyperparameter, naming it and the fix.
@@ -102,12 +117,18 @@ func (c Config) Validate(s sde.SDE) error {
 		return fmt.Errorf("warmup=%d, want ≥ 0", c.Warmup)
 	case !(c.Beta1 >= 0 && c.Beta1 < 1) || !(c.Beta2 >= 0 && c.Beta2 < 1) || !(c.AdamEps > 0):
 		return fmt.Errorf("adam β1=%g β2=%g eps=%g: want 0 ≤ β < 1 and eps > 0", c.Beta1, c.Beta2, c.AdamEps)
-	case math.IsNaN(c.GradClip):
-		return fmt.Errorf("grad-clip is NaN: give a threshold (≤ 0 turns clipping off)")
+	case math.IsNaN(c.GradClip) || math.IsInf(c.GradClip, 0):
+		return fmt.Errorf("grad-clip=%g: give a finite threshold (≤ 0 turns clipping off)", c.GradClip)
 	case !(c.EMA >= 0 && c.EMA < 1):
 		return fmt.Errorf("ema=%g, want 0 ≤ ema < 1 (0.999 for VE, 0.9999 for VP in the references)", c.EMA)
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("checkpoint-every=%d, want ≥ 0", c.CheckpointEvery)
+	case c.Keep < 0:
+		return fmt.Errorf("keep=%d, want ≥ 1 (0 means the default 3)", c.Keep)
+	case c.DivergeFactor != 0 && !(c.DivergeFactor > 1 && !math.IsInf(c.DivergeFactor, 0)):
+		return fmt.Errorf("diverge-factor=%g, want a finite factor > 1 (1e3 is the default; 0 turns the check off)", c.DivergeFactor)
+	case c.DivergeFactor != 0 && (c.DivergeWindow < 1 || c.DivergeWindow > maxDivergeWindow):
+		return fmt.Errorf("diverge-window=%d, want 1 to %d losses for the running median (100 is the default)", c.DivergeWindow, maxDivergeWindow)
 	}
 	return c.Loss.Validate(s)
 }
@@ -157,13 +178,36 @@ type Trainer struct {
 	// the training goroutine (a notebook passes live.Progress.Func to draw the loss in place).
 	Progress func(done, total int)
 
+	dir  *Dir
 	step *Exec
 }
 
-// New starts a trainer. When dir holds a checkpoint, training resumes from its latest one (its
-// network, SDE and configuration must match the arguments' kinds; the checkpoint's values win
-// for the network and SDE). Otherwise the network is initialized from cfg.Seed.
+// New starts a trainer. A non-empty dir is opened with OpenDir (locked until Close or the end of
+// the process; warnings about damaged checkpoints go to os.Stderr) and passed to NewFromDir.
 func New(b compute.Backend, net nets.Net, s sde.SDE, data Data, cfg Config, dir string) (*Trainer, error) {
+	if dir == "" {
+		return NewFromDir(b, net, s, data, cfg, nil)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	d, err := OpenDir(dir, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	t, err := NewFromDir(b, net, s, data, cfg, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// NewFromDir starts a trainer that writes its checkpoints to d (nil: none) and owns it from then
+// on (Close closes it). When d holds a checkpoint, training resumes from it (its network, SDE
+// and dimension must match the arguments' kinds; the checkpoint's values win for the network and
+// SDE, cfg for the rest). Otherwise the network is initialized from cfg.Seed.
+func NewFromDir(b compute.Backend, net nets.Net, s sde.SDE, data Data, cfg Config, d *Dir) (*Trainer, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -176,13 +220,10 @@ func New(b compute.Backend, net nets.Net, s sde.SDE, data Data, cfg Config, dir 
 	if data.Dim() != net.Spec().Dim {
 		return nil, fmt.Errorf("data has dimension %d but the network expects %d", data.Dim(), net.Spec().Dim)
 	}
-	t := &Trainer{Backend: b, Net: net, SDE: s, Data: data, Config: cfg, Dir: dir}
-	if dir != "" {
-		ck, err := Latest(dir)
-		if err != nil {
-			return nil, err
-		}
-		if ck != nil {
+	t := &Trainer{Backend: b, Net: net, SDE: s, Data: data, Config: cfg, dir: d}
+	if d != nil {
+		t.Dir = d.Path
+		if ck := d.Latest; ck != nil {
 			if ck.Net.Spec().Kind != net.Spec().Kind || ck.SDE.Name() != s.Name() || ck.Net.Spec().Dim != data.Dim() {
 				return nil, fmt.Errorf("%s holds a checkpoint of a %s network on the %s SDE (d=%d), not %s on %s (d=%d): use another --ckpt directory",
 					ck.Path, ck.Net.Spec().Kind, ck.SDE.Name(), ck.Net.Spec().Dim, net.Spec().Kind, s.Name(), data.Dim())
@@ -212,6 +253,7 @@ func New(b compute.Backend, net nets.Net, s sde.SDE, data Data, cfg Config, dir 
 // buildStep compiles the training step: inputs [params…, ema…, m…, v…, rng, x, step, labels], outputs
 // [params…, ema…, m…, v…, rng, loss, gradNorm].
 func (t *Trainer) buildStep() (*Exec, error) {
+	avoidPoolDeadlock(t.Backend)
 	np := len(t.Names)
 	c := t.Config
 	return NewExec(t.Backend, func(in []*Node) []*Node {
@@ -297,8 +339,60 @@ func (t *Trainer) batchTensor() (*tensors.Tensor, *tensors.Tensor) {
 	return tensors.FromFlatDataAndDimensions(flat, len(pts), d), tensors.FromFlatDataAndDimensions(labels, len(labels))
 }
 
+// ErrDiverged is wrapped by the error of Run when the loss is not finite or diverges.
+var ErrDiverged = errors.New("training diverged")
+
+// maxDivergeWindow bounds Config.DivergeWindow (the median is taken at every step).
+const maxDivergeWindow = 100_000
+
+// divergence returns an error wrapping ErrDiverged when loss, the loss of the next step, is not
+// finite or strays from the running median as Config.DivergeFactor says.
+func (t *Trainer) divergence(loss float64) error {
+	st, c := t.State, t.Config
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Errorf("%w: the loss is %v at step %d (after %d good steps): lower --lr, keep --grad-clip on, or check the data for NaN/huge values; this step was not saved, the last checkpoint is kept", ErrDiverged, loss, st.Step+1, st.Step)
+	}
+	if c.DivergeFactor == 0 || len(st.Losses) < c.DivergeWindow {
+		return nil
+	}
+	med, mad := medianMAD(st.Losses[len(st.Losses)-c.DivergeWindow:])
+	if math.Abs(loss-med) <= c.DivergeFactor*max(math.Abs(med), mad) {
+		return nil
+	}
+	return fmt.Errorf("%w: the loss is %.4g at step %d, more than %g× off the median %.4g of the last %d steps (--diverge-factor, --diverge-window): lower --lr or keep --grad-clip on and resume; this step was not saved, the last checkpoint is kept",
+		ErrDiverged, loss, st.Step+1, c.DivergeFactor, med, c.DivergeWindow)
+}
+
+// medianMAD returns the median of v and the median absolute deviation from it.
+func medianMAD(v []float64) (med, mad float64) {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	med = middle(s)
+	for i, x := range s {
+		s[i] = math.Abs(x - med)
+	}
+	sort.Float64s(s)
+	return med, middle(s)
+}
+
+// middle is the median of sorted values.
+func middle(s []float64) float64 {
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Close releases the checkpoint directory's lock (see OpenDir); the trainer must not save after
+// it. The end of the process releases the lock too.
+func (t *Trainer) Close() error {
+	return t.dir.Close()
+}
+
 // Run trains until Config.Steps, writing checkpoints to Dir and the progress to log (nil: none).
-// A non-finite loss stops training with an error naming the step; the last checkpoint stays.
+// A non-finite or diverging loss (Config.DivergeFactor) stops training with an error wrapping
+// ErrDiverged that names the step; that step's state is never saved, so the checkpoints stay.
 func (t *Trainer) Run(log io.Writer) error {
 	if t.step == nil {
 		var err error
@@ -329,8 +423,8 @@ func (t *Trainer) Run(log io.Writer) error {
 			return fmt.Errorf("training step %d: %w", st.Step+1, err)
 		}
 		loss := float64(outs[4*np+1].Value().(float32))
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("the loss is %v at step %d (after %d good steps): lower --lr, keep --grad-clip on, or check the data for NaN/huge values; the last checkpoint is kept", loss, st.Step+1, st.Step)
+		if err := t.divergence(loss); err != nil {
+			return err
 		}
 		st.Params, st.EMA, st.M, st.V = outs[:np], outs[np:2*np], outs[2*np:3*np], outs[3*np:4*np]
 		st.RNG = outs[4*np]

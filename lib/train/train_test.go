@@ -122,6 +122,7 @@ func TestResumeIsExact(t *testing.T) {
 	if err := first.Run(nil); err != nil {
 		t.Fatal(err)
 	}
+	first.Close()                                          // a new process would start without its lock
 	resumed, err := New(b, nets.NewMLP(2), s, m, cfg, dir) // a new process would do the same
 	if err != nil {
 		t.Fatal(err)
