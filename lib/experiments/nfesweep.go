@@ -119,8 +119,8 @@ func NFESweep(b compute.Backend, m *toy.Mixture, s sde.SDE, o NFESweepOptions) (
 	return t, nfe, nil
 }
 
-// NFEFigure draws an NFESweep table as SW2 against NFE (log–log), one curve per method, with the
-// floor as a grey line.
+// NFEFigure draws an NFESweep table as SW2 against NFE (log–log), one curve per method (dashed
+// for stochastic methods), with the floor as a grey dashed line.
 func NFEFigure(t *Table, nfe [][]int, title string) *plot.Plot {
 	var curves []plots.Curve
 	for i, name := range t.Rows {
@@ -130,7 +130,10 @@ func NFEFigure(t *Table, nfe [][]int, title string) *plot.Plot {
 				xs, ys = append(xs, float64(nfe[i][j])), append(ys, v)
 			}
 		}
-		curves = append(curves, plots.Curve{Name: name, X: xs, Y: ys, Marks: true, Color: plots.Categorical(i)})
+		// Stochastic methods dashed, so that curves sharing a colour stay apart.
+		method, _ := sampling.LookupMethod(strings.Fields(name)[0])
+		curves = append(curves, plots.Curve{Name: name, X: xs, Y: ys, Marks: true, Color: plots.Categorical(i),
+			Dashed: method != nil && method.Stochastic})
 	}
 	if len(t.Floor) > 0 {
 		lo, hi := math.Inf(1), 0.0
