@@ -192,6 +192,10 @@ func init() {
 			putNaN(t, dir, "ck/ckpt-00000020", "ema/dense1.b.npy")
 		}, args: []string{"sample", "--score", "{dir}/ck", "--n", "10", "--out", "{dir}/x.npy"},
 			code: 1, want: "ema/dense1.b.npy holds NaN at index 0", untouched: append(state, "x.npy")},
+		hostileCase{name: "train-diverges-after-resume", setup: func(t *testing.T, dir string) { trainCkpt(t, dir, "--steps", "120", "--checkpoint-every", "10") },
+			args: []string{"train", "--ckpt", "{dir}/ck", "--steps", "300", "--lr", "100", "--grad-clip", "0", "--keep", "1", "--quiet"},
+			code: 1, want: "training diverged: the loss is",
+			untouched: []string{"ck/ckpt-00000100/state.json", "ck/ckpt-00000110/params/dense0.W.npy", "ck/ckpt-00000120/state.json", "ck/ckpt-00000130/state.json"}},
 		hostileCase{name: "train-diverge-factor", args: []string{"train", "--diverge-factor", "0.5", "--steps", "1"},
 			code: 2, want: "diverge-factor=0.5, want a finite factor > 1"},
 		hostileCase{name: "train-grad-clip-inf", args: []string{"train", "--grad-clip", "+Inf", "--steps", "1"},

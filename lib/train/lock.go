@@ -72,9 +72,7 @@ func lockHolder(p string) string {
 	}
 	pid := fields["pid"]
 	var parts []string
-	if n, err := strconv.Atoi(pid); err == nil && n == os.Getpid() {
-		parts = append(parts, "pid "+pid+", this very process: Close the earlier Trainer of this directory first")
-	} else if pid != "" {
+	if pid != "" {
 		parts = append(parts, "pid "+pid)
 	}
 	if h := fields["host"]; h != "" {
@@ -88,6 +86,9 @@ func lockHolder(p string) string {
 	}
 	if len(parts) == 0 {
 		return "an unknown process"
+	}
+	if n, err := strconv.Atoi(pid); err == nil && n == os.Getpid() {
+		parts = append(parts, "— this very process: Close its earlier Trainer of the directory first")
 	}
 	return strings.Join(parts, " ")
 }
