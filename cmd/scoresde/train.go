@@ -107,11 +107,16 @@ func init() {
 						return err
 					}
 					defer func() {
-						ckd.Close()
-						if statErr != nil && retErr != nil {
-							// Leave no trace of a run that never started in a directory it created.
+						created := statErr != nil && retErr != nil
+						if entries, err := os.ReadDir(*ckpt); created && err == nil && len(entries) == 1 && entries[0].Name() == train.LockFile {
+							// Leave no trace of a run that never started in a directory it created. The lock
+							// file goes while the lock is held: a trainer that opens it meanwhile is refused,
+							// one that opens the path afterwards makes a new one.
 							os.Remove(filepath.Join(*ckpt, train.LockFile))
-							os.Remove(*ckpt)
+						}
+						ckd.Close()
+						if created {
+							os.Remove(*ckpt) // only when empty
 						}
 					}()
 					if resumed = ckd.Latest; resumed != nil {
