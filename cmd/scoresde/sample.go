@@ -434,8 +434,10 @@ func hasParam(m *sampling.Method, name string) bool {
 func methodsWith(name string) []string {
 	var out []string
 	for _, m := range sampling.Methods() {
-		if hasParam(m, name) {
+		if hasParam(m, name) && m.Stochastic {
 			out = append(out, "--sampler "+m.Name)
+		} else if hasParam(m, name) {
+			out = append(out, "--sampler ode --method "+m.Name)
 		}
 	}
 	return out

@@ -61,7 +61,7 @@ func (w *Brownian) At(s float64) []float64 {
 	lo, hi := 0.0, w.span
 	wlo := make([]float64, w.size)
 	whi := make([]float64, w.size)
-	w.normals(1, whi)
+	w.normals(0, whi) // W(S); the dyadic midpoints use ids 1, 2, 3, … (the heap order of the tree)
 	sq := math.Sqrt(w.span)
 	for i := range whi {
 		whi[i] *= sq
