@@ -102,6 +102,12 @@ func init() {
 				if err != nil {
 					return err
 				}
+				if *out == "" {
+					return usagef("--out is empty: give a .npy path")
+				}
+				if fileio.SameFile(*points, *out) {
+					return usagef("--points and --out are the same file %s: write the log-likelihoods elsewhere, the points would be lost", *out)
+				}
 				o.Divergence, o.Probes, o.Gaussian, o.Repeats, o.Seed = *div, *probes, *gaussian, *repeats, *seed
 				md, err := buildModel(stderr)
 				if err != nil {
@@ -160,6 +166,9 @@ func init() {
 				res, err := likelihood.LogLikelihood(b, md.sde, md.score, pts, o)
 				if err != nil {
 					return err
+				}
+				if err := npy.CheckFinite(res.LogP); err != nil {
+					return fmt.Errorf("log p: %w; nothing was written (check the score, or tighten --rtol/--atol)", err)
 				}
 				if err := npy.Write(*out, res.LogP, len(res.LogP)); err != nil {
 					return err
