@@ -362,6 +362,11 @@ func TestCraftedState(t *testing.T) {
 		{"short-data-rng", mod(func(m map[string]any) { m["data_rng"] = "AAAA" }), "data_rng:"},
 		{"unknown-net", mod(func(m map[string]any) { m["net"].(map[string]any)["kind"] = "transformer" }), "net: unknown network kind"},
 		{"bad-net", mod(func(m map[string]any) { m["net"].(map[string]any)["hidden"] = []any{} }), "net: mlp: no hidden layers"},
+		{"ncsnpp-huge-blocks", mod(func(m map[string]any) {
+			m["net"] = map[string]any{"kind": "ncsnpp", "image": []any{8, 8, 1}, "nf": 8, "ch_mult": []any{1}, "num_res_blocks": 1e12,
+				"resblock_type": "biggan", "embedding_type": "positional"}
+		}), "net: num_res_blocks=1000000000000, want 0 to 256"},
+		{"huge-hidden", mod(func(m map[string]any) { m["net"].(map[string]any)["hidden"] = []any{1e12} }), "net: size 1000000000000 in [1000000000000] is out of range"},
 		{"unknown-sde", mod(func(m map[string]any) { m["sde"].(map[string]any)["name"] = "cosine" }), "sde: unknown SDE"},
 		{"bad-sde", mod(func(m map[string]any) { m["sde"].(map[string]any)["sigma_max"] = -1 }), "sde:"},
 		{"bad-config", mod(func(m map[string]any) { m["config"].(map[string]any)["Batch"] = 0 }), "config: batch=0"},
@@ -386,7 +391,8 @@ func TestCraftedState(t *testing.T) {
 	}
 }
 
-// validState returns the state.json of a fresh 5-step tiny checkpoint.
+// validState returns the state.json of a tiny checkpoint saved before its first step (no graph
+// is compiled, so fuzzing workers start fast).
 func validState(t testing.TB) []byte {
 	dir := t.TempDir()
 	net, s, data, cfg := tinyConfig(5, 0)
@@ -395,10 +401,10 @@ func validState(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	if err := tr.Run(nil); err != nil {
+	if err := tr.Save(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "ckpt-00000005", "state.json"))
+	raw, err := os.ReadFile(filepath.Join(dir, "ckpt-00000000", "state.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,6 +429,7 @@ func FuzzState(f *testing.F) {
 		f.Add(good[:cut])
 	}
 	f.Add(bytes.Replace(good, []byte(`"frozen": [`), []byte(`"frozen": [true, `), 1))
+	f.Add(bytes.Replace(good, []byte(`"kind": "mlp"`), []byte(`"kind": "ncsnpp", "image": [8, 8, 1], "nf": 8, "ch_mult": [1, 2], "num_res_blocks": 2, "resblock_type": "biggan", "embedding_type": "fourier"`), 1))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p, err := parseState(raw, "state.json")
 		if err != nil {

@@ -123,6 +123,9 @@ func parseState(raw []byte, file string) (*stateParsed, error) {
 	if err := p.dataRNG.UnmarshalBinary(pcg); err != nil {
 		return nil, bad("data_rng: %v", err)
 	}
+	if err := specWithinBounds(sf.Net); err != nil {
+		return nil, bad("net: %v", err)
+	}
 	if p.net, err = netFromSpec(sf.Net); err != nil {
 		return nil, bad("net: %v", err)
 	}
@@ -148,6 +151,35 @@ func parseState(raw []byte, file string) (*stateParsed, error) {
 		}
 	}
 	return &p, nil
+}
+
+// specWithinBounds refuses network sizes far beyond any network here before nets.FromSpec sees
+// them: its validation walks the architecture (NCSN++ counts its parameters block by block), so a
+// crafted NumResBlocks of 10¹² would hang it. The state's shapes bound the real sizes anyway.
+func specWithinBounds(s nets.Spec) error {
+	const big = 1 << 20
+	ints := []struct {
+		name string
+		v, max int
+	}{
+		{"dim", s.Dim, 1 << 24}, {"fourier_features", s.FourierFeatures, big}, {"levels", s.Levels, 1 << 24},
+		{"embed_dim", s.EmbedDim, big}, {"out", s.Out, big}, {"classes", s.Classes, big}, {"nf", s.NF, 1 << 16},
+		{"num_res_blocks", s.NumResBlocks, 256}, {"hidden (layers)", len(s.Hidden), 1024}, {"ch_mult (levels)", len(s.ChMult), 16},
+		{"attn_resolutions (entries)", len(s.AttnResolutions), 64}, {"image (entries)", len(s.Image), 3},
+	}
+	for _, l := range [][]int{s.Hidden, s.ChMult, s.Image, s.AttnResolutions} {
+		for _, v := range l {
+			if v < 0 || v > big {
+				return fmt.Errorf("size %d in %v is out of range", v, l)
+			}
+		}
+	}
+	for _, c := range ints {
+		if c.v < 0 || c.v > c.max {
+			return fmt.Errorf("%s=%d, want 0 to %d", c.name, c.v, c.max)
+		}
+	}
+	return nil
 }
 
 // netFromSpec is nets.FromSpec with a panic inside a network's validation turned into an error.
