@@ -159,7 +159,7 @@ func parseState(raw []byte, file string) (*stateParsed, error) {
 func specWithinBounds(s nets.Spec) error {
 	const big = 1 << 20
 	ints := []struct {
-		name string
+		name   string
 		v, max int
 	}{
 		{"dim", s.Dim, 1 << 24}, {"fourier_features", s.FourierFeatures, big}, {"levels", s.Levels, 1 << 24},
