@@ -66,4 +66,3 @@ func TestPCFailsOnNonFinite(t *testing.T) {
 		t.Errorf("error %q does not name the step and the non-finite values", err)
 	}
 }
-

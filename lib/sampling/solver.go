@@ -369,4 +369,3 @@ func coeff(c *Node, i int) *Node { return Reshape(Slice(c, AxisElem(i))) }
 func Denoised(score sde.ScoreFn, x, t, alpha, std *Node) *Node {
 	return Div(Add(x, Mul(Square(std), score(x, t))), alpha)
 }
-
