@@ -151,7 +151,7 @@ func init() {
 				if images {
 					switch *centered {
 					case "auto":
-						isCentered = s.Name() != "ve"
+						isCentered = s.Parameterization() == sde.PredictNoise
 					case "true", "false":
 						isCentered = *centered == "true"
 					default:

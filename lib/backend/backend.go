@@ -74,6 +74,7 @@ func New() (b compute.Backend, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting GoMLX backend %q (%s): %w; %s", c.Config, c.Reason, err, Hint)
 	}
+	AvoidPoolDeadlock(b)
 	shared, choice = b, c
 	return b, nil
 }

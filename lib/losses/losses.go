@@ -40,10 +40,11 @@ type Options struct {
 	VarianceReduced bool
 }
 
-// Default returns the references' defaults for the SDE: DSM, ½·sum for VE and mean for VP/sub-VP,
+// Default returns the references' defaults for the SDE: DSM, ½·sum for score-predicting (VE) and
+// mean for noise-predicting (VP, sub-VP) models,
 // no likelihood weighting, ε = 1e-5.
 func Default(s sde.SDE) Options {
-	return Options{Kind: "dsm", ReduceMean: s.Name() != "ve", Eps: 1e-5}
+	return Options{Kind: "dsm", ReduceMean: s.Parameterization() == sde.PredictNoise, Eps: 1e-5}
 }
 
 // Validate checks that the loss exists and fits the SDE.
@@ -51,11 +52,11 @@ func (o Options) Validate(s sde.SDE) error {
 	switch o.Kind {
 	case "dsm", "ssm":
 	case "smld":
-		if s.Name() != "ve" {
+		if _, ok := s.(sde.SMLDChain); !ok {
 			return fmt.Errorf("loss smld is NCSN's discrete loss for the ve SDE, not %s: use dsm (or ddpm for vp)", s.Name())
 		}
 	case "ddpm":
-		if s.Name() != "vp" {
+		if _, ok := s.(sde.DDPMChain); !ok {
 			return fmt.Errorf("loss ddpm is defined for the vp SDE only, not %s: use dsm (or smld for ve)", s.Name())
 		}
 	default:
@@ -106,8 +107,7 @@ func Loss(s sde.SDE, score sde.ScoreFn, x0, rng *Node, o Options) (loss, newRng 
 		per := reduce(Square(Add(Mul(sc, sde.PerSample(sigma, x0)), z)), o.ReduceMean)
 		return ReduceAllMean(per), rng
 	case "ddpm":
-		vp := s.(*sde.VP)
-		sqrtAcp, sqrt1mAcp := ddpmCumulative(vp)
+		sqrtAcp, sqrt1mAcp := ddpmCumulative(s.(sde.DDPMChain))
 		idx := ConvertDType(label(), dtypes.Int32)
 		a := Gather(ConvertDType(Const(g, sqrtAcp), dt), Reshape(idx, b, 1))
 		sm := Gather(ConvertDType(Const(g, sqrt1mAcp), dt), Reshape(idx, b, 1))
@@ -158,9 +158,9 @@ func Loss(s sde.SDE, score sde.ScoreFn, x0, rng *Node, o Options) (loss, newRng 
 }
 
 // ddpmCumulative returns √ᾱ_i and √(1 − ᾱ_i) of the DDPM chain, ᾱ_i = ∏_{j≤i}(1 − β_j).
-func ddpmCumulative(vp *sde.VP) (sqrtAcp, sqrt1mAcp []float64) {
+func ddpmCumulative(vp sde.DDPMChain) (sqrtAcp, sqrt1mAcp []float64) {
 	acp := 1.0
-	for i := range vp.NumScales {
+	for i := range vp.N() {
 		acp *= 1 - vp.DiscreteBeta(i)
 		sqrtAcp = append(sqrtAcp, math.Sqrt(acp))
 		sqrt1mAcp = append(sqrt1mAcp, math.Sqrt(1-acp))

@@ -27,45 +27,11 @@ import (
 // a crash never leaves a half-written checkpoint; a trainer removes the temporary directories of
 // killed runs when it opens the directory (OpenDir), under the directory's lock.
 
-// SDESpec is the JSON form of an SDE.
-type SDESpec struct {
-	Name     string  `json:"name"`
-	SigmaMin float64 `json:"sigma_min,omitempty"`
-	SigmaMax float64 `json:"sigma_max,omitempty"`
-	Beta0    float64 `json:"beta_min,omitempty"`
-	Beta1    float64 `json:"beta_max,omitempty"`
-	N        int     `json:"n"`
-	T        float64 `json:"t"`
-}
+// SDESpec is the JSON form of an SDE (sde.Spec).
+type SDESpec = sde.Spec
 
-// SpecOfSDE describes an SDE.
-func SpecOfSDE(s sde.SDE) SDESpec {
-	switch s := s.(type) {
-	case *sde.VE:
-		return SDESpec{Name: "ve", SigmaMin: s.SigmaMin, SigmaMax: s.SigmaMax, N: s.NumScales, T: s.EndTime}
-	case *sde.VP:
-		return SDESpec{Name: "vp", Beta0: s.Beta0, Beta1: s.Beta1, N: s.NumScales, T: s.EndTime}
-	case *sde.SubVP:
-		return SDESpec{Name: "subvp", Beta0: s.Beta0, Beta1: s.Beta1, N: s.NumScales, T: s.EndTime}
-	}
-	return SDESpec{Name: s.Name(), N: s.N(), T: s.T()}
-}
-
-// SDE rebuilds the SDE.
-func (s SDESpec) SDE() (sde.SDE, error) {
-	var out sde.SDE
-	switch s.Name {
-	case "ve":
-		out = &sde.VE{SigmaMin: s.SigmaMin, SigmaMax: s.SigmaMax, NumScales: s.N, EndTime: s.T}
-	case "vp":
-		out = &sde.VP{Beta0: s.Beta0, Beta1: s.Beta1, NumScales: s.N, EndTime: s.T}
-	case "subvp":
-		out = &sde.SubVP{Beta0: s.Beta0, Beta1: s.Beta1, NumScales: s.N, EndTime: s.T}
-	default:
-		return nil, fmt.Errorf("unknown SDE %q", s.Name)
-	}
-	return out, out.Validate()
-}
+// SpecOfSDE describes an SDE (sde.SpecOf).
+func SpecOfSDE(s sde.SDE) SDESpec { return sde.SpecOf(s) }
 
 // Checkpoint is a loaded checkpoint.
 type Checkpoint struct {

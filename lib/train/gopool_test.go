@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/nets"
 	"github.com/scoresde/scoresde/lib/sde"
 	"github.com/scoresde/scoresde/toy"
@@ -12,7 +13,7 @@ import (
 
 // TestSSMOnGoWorkerPool: sliced score matching trains 30 steps at batch 512 on the pure-Go
 // backend with its worker pool on (GOMLX_BACKEND=go, and a pool of 2); without the workaround of
-// avoidPoolDeadlock it hangs within about ten steps.
+// backend.AvoidPoolDeadlock it hangs within about ten steps.
 func TestSSMOnGoWorkerPool(t *testing.T) {
 	for _, config := range []string{"go", "go:parallelism=2"} {
 		t.Run(config, func(t *testing.T) {
@@ -38,7 +39,7 @@ func TestSSMOnGoWorkerPool(t *testing.T) {
 			case <-time.After(90 * time.Second):
 				t.Fatalf("30 ssm steps on GOMLX_BACKEND=%s did not finish in 90 s: the worker pool deadlocked", config)
 			}
-			if got := opsExecutionType(b); got != 2 {
+			if got := backend.OpsExecutionType(b); got != 2 {
 				t.Errorf("ops execution type %d, want 2 (sequential)", got)
 			}
 		})

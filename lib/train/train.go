@@ -26,6 +26,7 @@ import (
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/scoresde/scoresde/lib/backend"
 	"github.com/scoresde/scoresde/lib/losses"
 	"github.com/scoresde/scoresde/lib/nets"
 	"github.com/scoresde/scoresde/lib/progress"
@@ -100,7 +101,7 @@ type Config struct {
 // scores of size 1/σ_min²).
 func Default(s sde.SDE) Config {
 	return Config{Steps: 5000, Batch: 512, LR: 2e-3, Warmup: 100, Beta1: 0.9, Beta2: 0.999, AdamEps: 1e-8,
-		GradClip: 1, EMA: 0.999, Loss: losses.Default(s), Keep: 3, ScaleBySigma: s.Name() == "ve",
+		GradClip: 1, EMA: 0.999, Loss: losses.Default(s), Keep: 3, ScaleBySigma: s.Parameterization() == sde.PredictScore,
 		DivergeFactor: 1e3, DivergeWindow: 100}
 }
 
@@ -253,7 +254,7 @@ func NewFromDir(b compute.Backend, net nets.Net, s sde.SDE, data Data, cfg Confi
 // buildStep compiles the training step: inputs [params…, ema…, m…, v…, rng, x, step, labels], outputs
 // [params…, ema…, m…, v…, rng, loss, gradNorm].
 func (t *Trainer) buildStep() (*Exec, error) {
-	avoidPoolDeadlock(t.Backend)
+	backend.AvoidPoolDeadlock(t.Backend)
 	np := len(t.Names)
 	c := t.Config
 	return NewExec(t.Backend, func(in []*Node) []*Node {

@@ -1,4 +1,4 @@
-package train
+package backend
 
 import (
 	"reflect"
@@ -6,7 +6,7 @@ import (
 	"github.com/gomlx/compute"
 )
 
-// avoidPoolDeadlock works around a deadlock of the pure-Go backend (github.com/gomlx/compute
+// AvoidPoolDeadlock works around a deadlock of the pure-Go backend (github.com/gomlx/compute
 // v0.1.6, internal/gobackend) with a bounded worker pool (GOMLX_BACKEND=go or
 // go:parallelism=N, N > 0):
 //
@@ -27,8 +27,9 @@ import (
 // never called from inside a pool task; each matrix product still uses all the workers. The
 // backend's type lives in an internal package, so the field is set through reflection, and only
 // when it has the expected shape: another backend, or a later version of this one, is left alone.
-// It changes the shared backend for every graph it runs, which is what those graphs need too.
-func avoidPoolDeadlock(b compute.Backend) {
+// It changes the backend for every graph it runs, which is what those graphs need too. New
+// applies it to the process-wide backend; call it on a backend started some other way.
+func AvoidPoolDeadlock(b compute.Backend) {
 	if b == nil {
 		return
 	}
@@ -62,8 +63,9 @@ func avoidPoolDeadlock(b compute.Backend) {
 // goBackendPkg is the package of the pure-Go backend's Backend type.
 const goBackendPkg = "github.com/gomlx/compute/internal/gobackend"
 
-// opsExecutionType reads the Go backend's OpsExecutionType (-1 for any other backend), for tests.
-func opsExecutionType(b compute.Backend) int {
+// OpsExecutionType reads the Go backend's OpsExecutionType (2: sequential; −1 for any other
+// backend), for tests and diagnostics.
+func OpsExecutionType(b compute.Backend) int {
 	v := reflect.ValueOf(b)
 	if b == nil || v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return -1
