@@ -9,6 +9,7 @@
 #   make notebook      warms the Go build cache, then opens Jupyter (GoNB kernel) on notebooks/, on localhost
 #   make notebooks     re-runs every notebook in full and saves it with its outputs
 #   make bench         runs the benchmarks
+#   make bench-compare side-by-side speed against the same math in PyTorch CPU (BENCH_COMPARE_FLAGS='--quick' or '--cases 1,3')
 #   make tools         installs Jupyter, Chromium and chromedriver (Debian packages, if missing) and the GoNB kernel
 
 # The recipes use bash (PIPESTATUS, pipefail).
@@ -102,6 +103,12 @@ test-browser: $(if $(NOTEBOOKS),kernel browser)
 
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(BENCH_TIMEOUT) ./...
+
+# Times each case of scripts/bench-vs-pytorch in scoresde (the whole process) and in PyTorch with 1
+# and 2 threads, one after another, and prints one table; says how to install PyTorch if it is absent.
+.PHONY: bench-compare
+bench-compare: build
+	scripts/bench-vs-pytorch --no-build $(BENCH_COMPARE_FLAGS)
 
 ## Figures and notebooks -----------------------------------------------------------------------
 
