@@ -6,7 +6,8 @@
 //
 // integrated from ε to T gives the latent z = x(T) and log p_0(x) = log p_T(z) + Δ(T). The
 // divergence is exact (d backward passes, for small d) or estimated by Hutchinson–Skilling with
-// Rademacher or Gaussian probes held fixed for the whole solve. It also encodes points into latents,
+// Rademacher or Gaussian probes held fixed for the whole solve; a score with a closed-form
+// divergence (Options.ScoreDivergence) makes the exact divergence one evaluation. It also encodes points into latents,
 // decodes latents, interpolates between latents and scales the prior's temperature.
 package likelihood
 
@@ -19,6 +20,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/support/exceptions"
 	"github.com/scoresde/scoresde/lib/sampling"
 	"github.com/scoresde/scoresde/lib/sde"
 )
@@ -44,6 +46,12 @@ type Options struct {
 	// TerminalLogP, when set, replaces the prior's log-density log p_T(z) [B] (for example the exact
 	// p_T of a toy mixture, which separates the integration error from the prior mismatch).
 	TerminalLogP func(z *Node) *Node
+	// ScoreDivergence, when set, returns the score s(x, t) [B, d] and its divergence ∇·s [B] in
+	// closed form (for example toy.Mixture.ScoreDivFn for a mixture's exact score). The exact
+	// divergence then costs one evaluation instead of d backward passes: with f(x, t) = a(t)·x,
+	// ∇·(f − ½g²s) = d·a(t) − ½g²·∇·s. It must describe the same score as the one passed to
+	// LogLikelihood; the Hutchinson estimator ignores it.
+	ScoreDivergence func(x, t *Node) (score, div *Node)
 }
 
 // Default returns RK45 with rtol = atol = 1e-5 from ε = 1e-5, exact divergence, float64.
@@ -77,7 +85,7 @@ type Result struct {
 	// Latent is z = x(T) of the last pass, [n, d].
 	Latent [][]float64
 	// NFE counts the drift evaluations of all passes (each costs a score evaluation plus the
-	// divergence's backward passes).
+	// divergence's backward passes, or one evaluation with Options.ScoreDivergence).
 	NFE int
 }
 
@@ -117,6 +125,22 @@ func divergence(f func(x *Node) *Node, x *Node, exact bool, probes *Node) (fx, d
 		acc = Add(acc, ReduceSum(Mul(g, v), 1))
 	}
 	return fx, DivScalar(acc, float64(k))
+}
+
+// closedFormDrift returns the probability-flow drift f − ½g²s at x [B, d] and its exact divergence
+// [B] from a score with a closed-form divergence: the drift is affine, f(x, t) = a(t)·x, so its
+// divergence is Σ_i f_i(1, t) = d·a(t), and ∇·(½g²s) = ½g²·∇·s.
+func closedFormDrift(s sde.SDE, scoreDiv func(x, t *Node) (score, div *Node), x, t *Node) (drift, div *Node) {
+	score, sdiv := scoreDiv(x, t)
+	b, d := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+	if !score.Shape().Equal(x.Shape()) || sdiv.Rank() != 1 || sdiv.Shape().Dimensions[0] != b {
+		exceptions.Panicf("likelihood: ScoreDivergence returned a score %s and a divergence %s for x %s: want [%d, %d] and [%d]",
+			score.Shape(), sdiv.Shape(), x.Shape(), b, d, b)
+	}
+	halfG2 := MulScalar(Square(s.Diffusion(t)), 0.5) // shaped like t
+	drift = Sub(s.Drift(x, t), Mul(sde.PerSample(halfG2, x), score))
+	divF := ReduceSum(s.Drift(OnesLike(x), t), 1)
+	return drift, Sub(divF, Mul(halfG2, sdiv))
 }
 
 // drawProbes returns K Rademacher or Gaussian probe batches [K, n, d].
@@ -171,7 +195,12 @@ func LogLikelihood(b compute.Backend, s sde.SDE, score sde.ScoreFn, x [][]float6
 			if probes != nil {
 				pr = ConvertDType(Const(y.Graph(), probes), y.DType())
 			}
-			fx, div := divergence(func(x *Node) *Node { return flow.Drift(x, t) }, xs, o.Divergence == "exact", pr)
+			var fx, div *Node
+			if o.Divergence == "exact" && o.ScoreDivergence != nil {
+				fx, div = closedFormDrift(s, o.ScoreDivergence, xs, t)
+			} else {
+				fx, div = divergence(func(x *Node) *Node { return flow.Drift(x, t) }, xs, o.Divergence == "exact", pr)
+			}
 			return Concatenate([]*Node{fx, Reshape(div, n, 1)}, 1)
 		}
 		y0 := make([][]float64, n)
