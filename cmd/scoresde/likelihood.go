@@ -88,7 +88,7 @@ func init() {
 			dataDir := fs.String("data-dir", "", "with --points test: the image set's folder (default: <cache>/<set>)")
 			nTest := fs.Int("n", 100, "with --points test: the number of test images (the first n)")
 			out := fs.String("out", "logp.npy", "log p per point (nats), an (n,) .npy array")
-			div := fs.String("divergence", "auto", "divergence: exact, hutchinson, or auto (exact up to d = 16, hutchinson above)")
+			div := fs.String("divergence", "auto", "divergence: exact, hutchinson, or auto (exact up to d = 16 and for exact mixture scores, hutchinson above)")
 			probes := fs.Int("probes", 1, "hutchinson probes per point")
 			gaussian := fs.Bool("gaussian-probes", false, "hutchinson: Gaussian instead of Rademacher probes")
 			repeats := fs.Int("repeats", 1, "passes averaged (fresh probes each)")
@@ -113,9 +113,12 @@ func init() {
 				if err != nil {
 					return err
 				}
+				if md.exact && md.mixture != nil {
+					o.ScoreDivergence = md.mixture.ScoreDivFn(md.sde) // the exact divergence in one evaluation, any d
+				}
 				if o.Divergence == "auto" {
 					o.Divergence = "exact"
-					if md.dim > 16 {
+					if md.dim > 16 && o.ScoreDivergence == nil {
 						o.Divergence = "hutchinson"
 					}
 				}
