@@ -74,12 +74,8 @@ func ODE(b compute.Backend, s sde.SDE, score sde.ScoreFn, shape []int, o ODEOpti
 		eps = s.DefaultEps()
 	}
 	if normalize(o.Method) != "rk45" {
-		res, err := Sample(b, s, score, shape, SolveOptions{Method: o.Method, Steps: o.N, Schedule: o.Schedule,
+		return Sample(b, s, score, shape, SolveOptions{Method: o.Method, Steps: o.N, Schedule: o.Schedule,
 			Eps: eps, Denoise: o.Denoise, Latent: o.Latent}, run)
-		if err != nil {
-			return nil, err
-		}
-		return res, nil
 	}
 	start := time.Now()
 	x := o.Latent

@@ -178,39 +178,31 @@ func (l PCLoop) Run(b compute.Backend, name string, x, rng *tensors.Tensor, time
 			return []*Node{x, mean, rng, LogicalAll(IsFinite(x))}
 		})
 	}
-	var steps []*Exec // the compiled calls of one time step, in order
-	var reps []int
-	var err error
+	// The compiled calls of one time step, in order, each run reps times.
+	type part struct {
+		updates []Update
+		reps    int
+	}
+	pred := part{[]Update{l.Pred.Update}, 1}
+	var parts []part
 	switch {
 	case l.Corr.ScoreEvals == 0:
-		var e *Exec
-		if e, err = build(l.Pred.Update); err == nil {
-			steps, reps = []*Exec{e}, []int{1}
-		}
+		parts = []part{pred}
 	case !loopCorr && l.PredictorFirst:
-		var e *Exec
-		if e, err = build(l.Pred.Update, l.Corr.Update); err == nil {
-			steps, reps = []*Exec{e}, []int{1}
-		}
+		parts = []part{{[]Update{l.Pred.Update, l.Corr.Update}, 1}}
 	case !loopCorr:
-		var e *Exec
-		if e, err = build(l.Corr.Update, l.Pred.Update); err == nil {
-			steps, reps = []*Exec{e}, []int{1}
-		}
+		parts = []part{{[]Update{l.Corr.Update, l.Pred.Update}, 1}}
+	case l.PredictorFirst:
+		parts = []part{pred, {[]Update{l.Corr.Iteration}, l.Corr.Steps}}
 	default:
-		var pe, ce *Exec
-		if pe, err = build(l.Pred.Update); err == nil {
-			if ce, err = build(l.Corr.Iteration); err == nil {
-				if l.PredictorFirst {
-					steps, reps = []*Exec{pe, ce}, []int{1, l.Corr.Steps}
-				} else {
-					steps, reps = []*Exec{ce, pe}, []int{l.Corr.Steps, 1}
-				}
-			}
-		}
+		parts = []part{{[]Update{l.Corr.Iteration}, l.Corr.Steps}, pred}
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	steps := make([]*Exec, len(parts))
+	for k, p := range parts {
+		var err error
+		if steps[k], err = build(p.updates...); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	n := len(times)
 	res.NFE += n * (l.Pred.ScoreEvals + l.Corr.ScoreEvals)
@@ -219,7 +211,7 @@ func (l PCLoop) Run(b compute.Backend, name string, x, rng *tensors.Tensor, time
 	var mean *tensors.Tensor
 	for i, t := range times {
 		for k, e := range steps {
-			for range reps[k] {
+			for range parts[k].reps {
 				args := []any{x, t, rng}
 				for _, ex := range l.Extra {
 					args = append(args, ex)
