@@ -13,30 +13,11 @@ import (
 	"testing"
 
 	"github.com/scoresde/scoresde/lib/npy"
+	"github.com/scoresde/scoresde/lib/npy/npytest"
 )
 
-// npyFile builds a .npy file of format version major.0 with the header dict hdr (padded and
-// ended by '\n' as NumPy writes it) followed by data.
-func npyFile(major byte, hdr string, data []byte) []byte {
-	prefix := 10
-	if major > 1 {
-		prefix = 12
-	}
-	total := prefix + len(hdr) + 1
-	hdr += strings.Repeat(" ", (64-total%64)%64) + "\n"
-	return npyRaw(major, uint32(len(hdr)), hdr, data)
-}
-
-// npyRaw builds a .npy file whose header length field says hlen, whatever hdr holds.
-func npyRaw(major byte, hlen uint32, hdr string, data []byte) []byte {
-	b := append([]byte("\x93NUMPY"), major, 0)
-	if major == 1 {
-		b = binary.LittleEndian.AppendUint16(b, uint16(hlen))
-	} else {
-		b = binary.LittleEndian.AppendUint32(b, hlen)
-	}
-	return append(append(b, hdr...), data...)
-}
+// npyFile and npyRaw build .npy files byte by byte (npytest.File and npytest.Raw).
+var npyFile, npyRaw = npytest.File, npytest.Raw
 
 // npyHdr is the header NumPy writes for descr, fortran order and a shape tuple.
 func npyHdr(descr, fortran, shape string) string {

@@ -4,32 +4,12 @@ import (
 	"encoding/binary"
 	"math"
 	"strings"
+
+	"github.com/scoresde/scoresde/lib/npy/npytest"
 )
 
-// file builds a .npy file of format version major.0 with the header dict hdr (padded with
-// spaces to a 64-byte boundary and ended by '\n', as NumPy writes it) and the raw data.
-func file(major byte, hdr string, data []byte) []byte {
-	prefix := 10
-	if major > 1 {
-		prefix = 12
-	}
-	total := prefix + len(hdr) + 1
-	hdr += strings.Repeat(" ", (64-total%64)%64) + "\n"
-	return rawFile(major, uint32(len(hdr)), hdr, data)
-}
-
-// rawFile builds a .npy file whose header length field says hlen, whatever hdr holds.
-func rawFile(major byte, hlen uint32, hdr string, data []byte) []byte {
-	b := []byte(magic)
-	b = append(b, major, 0)
-	if major == 1 {
-		b = binary.LittleEndian.AppendUint16(b, uint16(hlen))
-	} else {
-		b = binary.LittleEndian.AppendUint32(b, hlen)
-	}
-	b = append(b, hdr...)
-	return append(b, data...)
-}
+// file and rawFile build .npy files byte by byte (npytest.File and npytest.Raw).
+var file, rawFile = npytest.File, npytest.Raw
 
 // f8 is the little-endian float64 bytes of vs.
 func f8(vs ...float64) []byte {
